@@ -1,0 +1,1 @@
+//! Amplifier: a weekly thought-leadership routine for Slack and Discord teams.
