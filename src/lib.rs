@@ -1,1 +1,11 @@
 //! Amplifier: a weekly thought-leadership routine for Slack and Discord teams.
+//!
+//! The binary (`src/main.rs`) is a thin shell over [`cli`]; everything else is library code that tests reach.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod prompts;
+pub mod schedule;
+pub mod zone;
