@@ -2,11 +2,10 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError, Slot, DEFAULT_CONFIG_PATH};
-use crate::domain::Platform;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -75,7 +74,7 @@ pub fn check(
     Ok(summary(&config, path, now))
 }
 
-fn summary(config: &Config, path: &std::path::Path, now: DateTime<Utc>) -> String {
+fn summary(config: &Config, path: &Path, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} is valid.", path.display());
     let _ = writeln!(
@@ -209,19 +208,49 @@ pub fn no_platform_help() -> String {
     )
 }
 
-async fn migrate(
-    path: &std::path::Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> anyhow::Result<()> {
-    let _ = (path, env);
-    anyhow::bail!("not yet")
+/// `amplifier migrate`: needs only a readable config (for the database URL), not a valid routine.
+async fn migrate(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    let config = Config::load(path, env)?;
+    let url = config.database_url();
+    let store = crate::store::open(&url).await?;
+    store.migrate().await?;
+    let version = store.schema_version().await?.unwrap_or(0);
+    store.close().await;
+    println!("{} is migrated (schema version {version}).", crate::store::redact_url(&url));
+    Ok(())
 }
 
-async fn run(path: &std::path::Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-    let config = Config::load_valid(path, env, SystemClock.now())?;
-    if config.teams.is_empty() || config.platforms_in_use().is_empty() {
+/// `amplifier run`: until Ctrl-C or SIGTERM.
+async fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    let clock = SystemClock;
+    let config = Config::load_valid(path, env, clock.now())?;
+    let has_credentials = config.slack.as_ref().is_some_and(|s| s.bot_token.is_some())
+        || config.discord.as_ref().is_some_and(|d| d.bot_token.is_some());
+    if config.teams.is_empty() && !has_credentials {
         anyhow::bail!(no_platform_help());
     }
-    let _ = Platform::Shell;
-    anyhow::bail!("not yet")
+    crate::telemetry::init(&config.log);
+    crate::runner::run(config, &clock, shutdown_signal()).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
 }

@@ -295,3 +295,9 @@ fn relative_sqlite_paths_are_read_from_the_config_directory() {
         );
     }
 }
+
+#[test]
+fn bad_log_level_is_a_problem() {
+    let p = only_problem(&format!("[log]\nlevel = \"amplifier=loud\"\n{SHELL_TEAM}"));
+    assert_eq!(p.key, "log.level");
+}

@@ -36,6 +36,12 @@ impl Problems {
 pub fn validate(config: &Config, now: DateTime<Utc>) -> Vec<Problem> {
     let mut problems = Problems(Vec::new());
     check_database(config, &mut problems);
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&config.log.level) {
+        problems.add(
+            "log.level",
+            format!("\"{}\" is not a log filter ({e}): write e.g. \"info\" or \"amplifier=debug,info\"", config.log.level),
+        );
+    }
     check_platforms(config, &mut problems);
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, team) in config.teams.iter().enumerate() {
