@@ -1,1 +1,3 @@
 //! Amplifier: a weekly thought-leadership routine for Slack and Discord teams.
+
+pub mod schedule;
