@@ -42,7 +42,9 @@ pub fn catch_up(
     let floor = Utc.with_ymd_and_hms(1969, 12, 30, 0, 0, 0).single();
     let lower = match last_slot {
         Some(t) => t,
-        None => now.checked_sub_signed(window).unwrap_or(DateTime::<Utc>::MIN_UTC),
+        None => now
+            .checked_sub_signed(window)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC),
     };
     let lower = floor.map_or(lower, |f| lower.max(f));
     if lower >= now {

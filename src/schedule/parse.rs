@@ -297,6 +297,15 @@ fn parse_piece(field: CronField, piece: &str, values: &mut BTreeSet<u32>) -> Res
         }
         (full_lo, full_hi)
     } else if let Some((a, b)) = base.split_once('-') {
+        if a.is_empty() || b.is_empty() {
+            return Err(CronError::in_field(
+                field,
+                format!(
+                    "{field} field '{piece}' is missing a number: use {}",
+                    field.hint()
+                ),
+            ));
+        }
         let lo = parse_value(field, a)?;
         let mut hi = parse_value(field, b)?;
         // `Fri-Sun` and `5-0` mean Friday through Sunday: Sunday ends a week as well as starts it.
@@ -345,7 +354,10 @@ fn parse_value(field: CronField, text: &str) -> Result<u32, CronError> {
             Ok(v) if (lo..=hi).contains(&v) => Ok(v),
             _ => Err(CronError::in_field(
                 field,
-                format!("{field} field '{text}' is out of range: use {}", field.hint()),
+                format!(
+                    "{field} field '{text}' is out of range: use {}",
+                    field.hint()
+                ),
             )),
         };
     }
