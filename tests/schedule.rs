@@ -918,3 +918,101 @@ fn never_firing_schedules_are_detected_fast() {
         Some(utc(2028, 2, 29, 9, 0, 0))
     );
 }
+
+#[test]
+fn catch_up_from_decades_ago_or_with_a_huge_window_is_bounded() {
+    let zone = tz("America/New_York");
+    let s = sched("* * * * *");
+    let now = utc(2026, 6, 1, 0, 0, 0);
+    let c = catch_up(
+        &s,
+        zone,
+        Some(utc(1970, 1, 1, 0, 0, 0)),
+        now,
+        DEFAULT_CATCH_UP_WINDOW,
+    );
+    assert_eq!(c.due, Some(now));
+    assert_eq!(c.missed.len(), MISSED_LIST_LIMIT);
+    assert!(c.missed_not_listed > 29_000_000, "{}", c.missed_not_listed);
+    let c = catch_up(&s, zone, None, now, Duration::MAX);
+    assert_eq!(c.due, Some(now));
+    assert!(c.missed_not_listed > 29_000_000, "{}", c.missed_not_listed);
+}
+
+#[test]
+fn extreme_instants_do_not_panic() {
+    let s = sched("0 9 * * Mon");
+    let zone = tz("Pacific/Kiritimati");
+    assert_eq!(s.next_after(zone, DateTime::<Utc>::MAX_UTC), None);
+    assert_eq!(
+        s.next_after(zone, DateTime::<Utc>::MIN_UTC),
+        Some(utc(1970, 1, 5, 19, 40, 0)) // Mon 1970-01-05 09:00 at UTC-10:40
+    );
+    let c = catch_up(
+        &s,
+        zone,
+        Some(DateTime::<Utc>::MIN_UTC),
+        DateTime::<Utc>::MAX_UTC,
+        Duration::MAX,
+    );
+    // The last Monday the crate knows (2100-12-27, at UTC+14) is "due" under an endless window.
+    assert_eq!(c.due, Some(utc(2100, 12, 26, 19, 0, 0)));
+    assert_eq!(c.missed.len() + c.missed_not_listed, 6834);
+}
+
+#[test]
+fn catch_up_with_a_year_field_sees_the_end_of_that_year() {
+    // Going back from 2027 into a schedule limited to 2026 must find December, not stop at the
+    // month and day of the starting point (a `cron` 0.17 bug worked around in the scheduler).
+    let s = sched("0 0 9 * * * 2026");
+    let c = catch_up(
+        &s,
+        chrono_tz::UTC,
+        Some(utc(2026, 12, 1, 9, 0, 0)),
+        utc(2027, 3, 5, 0, 0, 0),
+        DEFAULT_CATCH_UP_WINDOW,
+    );
+    assert_eq!(c.due, None);
+    assert_eq!(c.missed.len(), 30);
+    assert_eq!(c.missed.last(), Some(&utc(2026, 12, 31, 9, 0, 0)));
+    let back: Vec<_> = s
+        .fires_until_rev(chrono_tz::UTC, utc(2027, 3, 5, 0, 0, 0))
+        .take(2)
+        .collect();
+    assert_eq!(
+        back,
+        vec![utc(2026, 12, 31, 9, 0, 0), utc(2026, 12, 30, 9, 0, 0)]
+    );
+    let none: Vec<_> = s
+        .fires_until_rev(chrono_tz::UTC, utc(2025, 3, 5, 0, 0, 0))
+        .collect();
+    assert!(none.is_empty());
+}
+
+#[test]
+fn newest_first_agrees_with_oldest_first() {
+    let (from, to) = (utc(2026, 1, 1, 0, 0, 0), utc(2026, 12, 31, 0, 0, 0));
+    for zone_name in [
+        "Europe/Berlin",
+        "Australia/Lord_Howe",
+        "America/Havana",
+        "Antarctica/Troll",
+    ] {
+        let zone = tz(zone_name);
+        for expr in [
+            "0 * * * *",
+            "15,45 2 * * *",
+            "0 9 13 * Fri",
+            "0 0 9 * 3,11 * 2026",
+        ] {
+            let s = sched(expr);
+            let forward = s.fires_between(zone, from, to, usize::MAX);
+            let mut backward: Vec<_> = s
+                .fires_until_rev(zone, to)
+                .take_while(|t| *t > from)
+                .collect();
+            backward.reverse();
+            assert_eq!(forward, backward, "{expr:?} in {zone_name}");
+        }
+    }
+}

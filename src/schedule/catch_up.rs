@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Days, NaiveTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::{resolve, CronSchedule};
+use super::{resolve, wall_clock, CronSchedule};
 
 /// How late a missed slot may still fire: a prompt six hours late is still useful the same day;
 /// one from yesterday is noise.
@@ -85,14 +85,13 @@ pub(crate) fn count_fires(
     upto: DateTime<Utc>,
 ) -> usize {
     let one_ns = TimeDelta::nanoseconds(1);
-    let Some(first) = after
-        .with_timezone(&zone)
-        .date_naive()
+    let Some(first) = wall_clock(zone, after)
+        .date()
         .checked_sub_days(Days::new(1))
     else {
         return 0;
     };
-    let last = upto.with_timezone(&zone).date_naive();
+    let last = wall_clock(zone, upto).date();
     let spec = schedule.spec();
     let mut total = 0;
     for day in first.iter_days().take_while(|d| *d <= last) {

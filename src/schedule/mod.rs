@@ -23,7 +23,7 @@ mod parse;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
 pub use catch_up::{catch_up, CatchUp, DEFAULT_CATCH_UP_WINDOW, MISSED_LIST_LIMIT};
@@ -39,6 +39,23 @@ const LOOKBACK: TimeDelta = TimeDelta::hours(3);
 /// The longest run of wall-clock time a zone has ever skipped (Pacific/Apia dropped a whole day in
 /// 2011) is well under this; a slot in a "gap" longer than this is dropped rather than searched.
 const MAX_GAP: TimeDelta = TimeDelta::hours(48);
+
+/// Iteration bounds inside the `cron` crate's years (1970-2100), which it handles badly outside
+/// (a negative year wraps around to a huge one and the search ends empty).
+const FIRST_SLOT: NaiveDateTime = NaiveDateTime::new(
+    match chrono::NaiveDate::from_ymd_opt(1969, 12, 31) {
+        Some(d) => d,
+        None => chrono::NaiveDate::MIN,
+    },
+    chrono::NaiveTime::MIN,
+);
+const PAST_LAST_SLOT: NaiveDateTime = NaiveDateTime::new(
+    match chrono::NaiveDate::from_ymd_opt(2101, 1, 2) {
+        Some(d) => d,
+        None => chrono::NaiveDate::MAX,
+    },
+    chrono::NaiveTime::MIN,
+);
 
 /// A validated cron expression. Keeps the text the user wrote for display and storage.
 #[derive(Debug, Clone)]
@@ -126,7 +143,9 @@ impl CronSchedule {
         zone: Tz,
         after: DateTime<Utc>,
     ) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-        let start = after.with_timezone(&zone).naive_local() - LOOKBACK;
+        let start = wall_clock(zone, after)
+            .checked_sub_signed(LOOKBACK)
+            .map_or(FIRST_SLOT, |t| t.max(FIRST_SLOT));
         let mut last: Option<DateTime<Utc>> = None;
         self.naive_slots(start, Direction::Forward)
             .filter_map(move |slot| resolve(zone, slot))
@@ -145,7 +164,9 @@ impl CronSchedule {
         zone: Tz,
         until: DateTime<Utc>,
     ) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-        let start = until.with_timezone(&zone).naive_local() + LOOKBACK;
+        let start = wall_clock(zone, until)
+            .checked_add_signed(LOOKBACK)
+            .map_or(PAST_LAST_SLOT, |t| t.min(PAST_LAST_SLOT));
         let mut last: Option<DateTime<Utc>> = None;
         self.naive_slots(start, Direction::Backward)
             .filter_map(move |slot| resolve(zone, slot))
@@ -175,11 +196,16 @@ impl CronSchedule {
         start: NaiveDateTime,
         direction: Direction,
     ) -> impl Iterator<Item = NaiveDateTime> + '_ {
-        let origin = Utc.from_utc_datetime(&start);
+        let start = match direction {
+            Direction::Forward => Some(start),
+            Direction::Backward => self.backward_start(start),
+        };
+        let origin = start.map(|s| Utc.from_utc_datetime(&s));
         let mut streams: Vec<std::iter::Peekable<Box<dyn Iterator<Item = NaiveDateTime>>>> = self
             .engines
             .iter()
-            .map(|engine| {
+            .filter_map(|engine| Some((engine, origin?)))
+            .map(|(engine, origin)| {
                 let it = engine.after_owned(origin).map(|t| t.naive_utc());
                 let boxed: Box<dyn Iterator<Item = NaiveDateTime>> = match direction {
                     Direction::Forward => Box::new(it),
@@ -204,6 +230,25 @@ impl CronSchedule {
             }
             Some(next)
         })
+    }
+}
+
+impl CronSchedule {
+    /// Works around a `cron` 0.17 bug: searching backwards from a year the schedule does not
+    /// include, the crate keeps that year's month and day as bounds for the previous year (from
+    /// 2027-03-05 it looks for 2026 slots only up to March 5th). Starting at the first instant
+    /// after the last included year avoids it. `None` when no included year is that early.
+    fn backward_start(&self, start: NaiveDateTime) -> Option<NaiveDateTime> {
+        let year = u32::try_from(start.year()).ok()?;
+        let last_year = match &self.spec.years {
+            Some(years) => years.range(..=year).next_back().copied()?,
+            None => year.min(2100),
+        };
+        if last_year >= year {
+            return Some(start);
+        }
+        let next = i32::try_from(last_year).ok()?.checked_add(1)?;
+        chrono::NaiveDate::from_ymd_opt(next, 1, 1).map(|d| d.and_time(chrono::NaiveTime::MIN))
     }
 }
 
@@ -266,6 +311,15 @@ fn engine(spec: &Spec, part: DayPart) -> Result<cron::Schedule, CronError> {
     })
 }
 
+/// `t`'s wall-clock time in `zone`, for instants within a few days of the years the `cron`
+/// crate covers (1970-2100); instants beyond are clamped, as no slot lies there. (chrono's own
+/// `naive_local` panics at the ends of its range.)
+pub(crate) fn wall_clock(zone: Tz, t: DateTime<Utc>) -> NaiveDateTime {
+    let lo = FIRST_SLOT.and_utc() - TimeDelta::days(2);
+    let hi = PAST_LAST_SLOT.and_utc() + TimeDelta::days(2);
+    t.clamp(lo, hi).with_timezone(&zone).naive_local()
+}
+
 /// The instant a wall-clock slot fires at in `zone`: the only instant if there is one; the
 /// earlier of two in a fall-back overlap; the first instant after a spring-forward gap (the
 /// transition itself) when the slot falls in one. `None` only for a "gap" longer than
@@ -275,8 +329,8 @@ pub fn resolve(zone: Tz, slot: NaiveDateTime) -> Option<DateTime<Utc>> {
         return Some(t.with_timezone(&Utc));
     }
     let valid = |secs: i64| {
-        zone.from_local_datetime(&(slot + TimeDelta::seconds(secs)))
-            .earliest()
+        slot.checked_add_signed(TimeDelta::seconds(secs))
+            .and_then(|t| zone.from_local_datetime(&t).earliest())
     };
     // Find a valid wall-clock time after the gap, then bisect (in whole seconds: every zone
     // transition is on a whole second) to the first one.
