@@ -42,18 +42,13 @@ const MAX_GAP: TimeDelta = TimeDelta::hours(48);
 
 /// Iteration bounds inside the `cron` crate's years (1970-2100), which it handles badly outside
 /// (a negative year wraps around to a huge one and the search ends empty).
+/// (Evaluated at compile time, so the `expect`s cannot fire at run time.)
 const FIRST_SLOT: NaiveDateTime = NaiveDateTime::new(
-    match chrono::NaiveDate::from_ymd_opt(1969, 12, 31) {
-        Some(d) => d,
-        None => chrono::NaiveDate::MIN,
-    },
+    chrono::NaiveDate::from_ymd_opt(1969, 12, 31).expect("a real date"),
     chrono::NaiveTime::MIN,
 );
 const PAST_LAST_SLOT: NaiveDateTime = NaiveDateTime::new(
-    match chrono::NaiveDate::from_ymd_opt(2101, 1, 2) {
-        Some(d) => d,
-        None => chrono::NaiveDate::MAX,
-    },
+    chrono::NaiveDate::from_ymd_opt(2101, 1, 2).expect("a real date"),
     chrono::NaiveTime::MIN,
 );
 
