@@ -1,1 +1,2 @@
 //! Amplifier: a weekly thought-leadership routine for Slack and Discord teams.
+pub mod store;
