@@ -36,7 +36,7 @@ const SCHEMA_VERSION: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE su
 
 type SharedTx = Arc<Mutex<Option<sqlx::Transaction<'static, Postgres>>>>;
 
-/// The SQLite implementation of [`Store`]. Cloning shares the pool.
+/// The PostgreSQL implementation of [`Store`]. Cloning shares the pool.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
