@@ -26,15 +26,21 @@ const REQUIRE_POSTGRES_VAR: &str = "AMPLIFIER_REQUIRE_POSTGRES";
 
 /// Every conformance case, by name.
 const CASES: &[(&str, Case)] = &[
-    ("migrations_are_idempotent", |s| Box::pin(migrations_are_idempotent(s))),
+    ("migrations_are_idempotent", |s| {
+        Box::pin(migrations_are_idempotent(s))
+    }),
     ("sync_teams_creates_updates_and_removes_roles", |s| {
         Box::pin(sync_teams_creates_updates_and_removes_roles(s))
     }),
     ("sync_teams_leaves_command_teams_alone", |s| {
         Box::pin(sync_teams_leaves_command_teams_alone(s))
     }),
-    ("person_settings_round_trip", |s| Box::pin(person_settings_round_trip(s))),
-    ("round_opens_once_per_slot", |s| Box::pin(round_opens_once_per_slot(s))),
+    ("person_settings_round_trip", |s| {
+        Box::pin(person_settings_round_trip(s))
+    }),
+    ("round_opens_once_per_slot", |s| {
+        Box::pin(round_opens_once_per_slot(s))
+    }),
     ("concurrent_round_opens_create_exactly_one", |s| {
         Box::pin(concurrent_round_opens_create_exactly_one(s))
     }),
@@ -47,8 +53,12 @@ const CASES: &[(&str, Case)] = &[
     ("prompt_rotation_never_repeats_per_leader", |s| {
         Box::pin(prompt_rotation_never_repeats_per_leader(s))
     }),
-    ("draft_versions_increment", |s| Box::pin(draft_versions_increment(s))),
-    ("review_log_records_every_decision", |s| Box::pin(review_log_records_every_decision(s))),
+    ("draft_versions_increment", |s| {
+        Box::pin(draft_versions_increment(s))
+    }),
+    ("review_log_records_every_decision", |s| {
+        Box::pin(review_log_records_every_decision(s))
+    }),
     ("posts_keep_the_approved_text_and_canonical_link", |s| {
         Box::pin(posts_keep_the_approved_text_and_canonical_link(s))
     }),
@@ -64,19 +74,27 @@ const CASES: &[(&str, Case)] = &[
     ("outbox_claims_interactive_before_bulk", |s| {
         Box::pin(outbox_claims_interactive_before_bulk(s))
     }),
-    ("outbox_respects_not_before", |s| Box::pin(outbox_respects_not_before(s))),
+    ("outbox_respects_not_before", |s| {
+        Box::pin(outbox_respects_not_before(s))
+    }),
     ("outbox_expired_claim_can_be_reclaimed", |s| {
         Box::pin(outbox_expired_claim_can_be_reclaimed(s))
     }),
     ("outbox_concurrent_claimers_never_share_a_row", |s| {
         Box::pin(outbox_concurrent_claimers_never_share_a_row(s))
     }),
-    ("outbox_only_the_claim_owner_acks", |s| Box::pin(outbox_only_the_claim_owner_acks(s))),
-    ("inbound_events_are_applied_once", |s| Box::pin(inbound_events_are_applied_once(s))),
+    ("outbox_only_the_claim_owner_acks", |s| {
+        Box::pin(outbox_only_the_claim_owner_acks(s))
+    }),
+    ("inbound_events_are_applied_once", |s| {
+        Box::pin(inbound_events_are_applied_once(s))
+    }),
     ("audit_log_lists_newest_first_per_team", |s| {
         Box::pin(audit_log_lists_newest_first_per_team(s))
     }),
-    ("foreign_keys_are_enforced", |s| Box::pin(foreign_keys_are_enforced(s))),
+    ("foreign_keys_are_enforced", |s| {
+        Box::pin(foreign_keys_are_enforced(s))
+    }),
     ("transaction_commits_state_and_outbox_together", |s| {
         Box::pin(transaction_commits_state_and_outbox_together(s))
     }),
@@ -159,32 +177,55 @@ fn open_trials(postgres_expected: bool) -> Vec<Trial> {
                 Ok(())
             }))
         }),
-        Trial::test("open::unreachable_postgres_names_the_url_without_password", move || {
-            block_on(Box::pin(async {
-                // Port 1 on loopback refuses at once.
-                let url = "postgres://amp:hunter2@127.0.0.1:1/amp";
-                let err = store::open(url).await.err().context("expected an error")?;
-                let text = err.to_string();
-                assert!(matches!(err, StoreError::Connect { .. }), "{text}");
-                assert!(text.contains("postgres://amp:***@127.0.0.1:1/amp"), "{text}");
-                assert!(!text.contains("hunter2"), "{text}");
-                Ok(())
-            }))
-        }),
-        Trial::test("open::sqlite_creates_the_file_and_selects_sqlite", move || {
+        Trial::test(
+            "open::unreachable_postgres_names_the_url_without_password",
+            move || {
+                block_on(Box::pin(async {
+                    // Port 1 on loopback refuses at once.
+                    let url = "postgres://amp:hunter2@127.0.0.1:1/amp";
+                    let err = store::open(url).await.err().context("expected an error")?;
+                    let text = err.to_string();
+                    assert!(matches!(err, StoreError::Connect { .. }), "{text}");
+                    assert!(
+                        text.contains("postgres://amp:***@127.0.0.1:1/amp"),
+                        "{text}"
+                    );
+                    assert!(!text.contains("hunter2"), "{text}");
+                    assert!(
+                        text.to_lowercase().contains("refused"),
+                        "the cause is kept: {text}"
+                    );
+                    Ok(())
+                }))
+            },
+        ),
+        Trial::test("open::unopenable_sqlite_path_names_the_url", move || {
             block_on(Box::pin(async {
                 let dir = tempfile::tempdir()?;
-                let path = dir.path().join("new.db");
-                let store = store::open(&format!("sqlite://{}", path.display())).await?;
-                assert_eq!(store.backend(), Backend::Sqlite);
-                assert_eq!(store.schema_version().await?, None);
-                store.migrate().await?;
-                assert!(store.schema_version().await?.is_some());
-                assert!(path.exists());
-                store.close().await;
+                let url = format!("sqlite://{}/missing-dir/amp.db", dir.path().display());
+                let err = store::open(&url).await.err().context("expected an error")?;
+                assert!(matches!(err, StoreError::Connect { .. }), "{err}");
+                assert!(err.to_string().contains(&url), "{err}");
                 Ok(())
             }))
         }),
+        Trial::test(
+            "open::sqlite_creates_the_file_and_selects_sqlite",
+            move || {
+                block_on(Box::pin(async {
+                    let dir = tempfile::tempdir()?;
+                    let path = dir.path().join("new.db");
+                    let store = store::open(&format!("sqlite://{}", path.display())).await?;
+                    assert_eq!(store.backend(), Backend::Sqlite);
+                    assert_eq!(store.schema_version().await?, None);
+                    store.migrate().await?;
+                    assert!(store.schema_version().await?.is_some());
+                    assert!(path.exists());
+                    store.close().await;
+                    Ok(())
+                }))
+            },
+        ),
         Trial::test("open::sqlite_memory_keeps_its_data", move || {
             block_on(Box::pin(async {
                 let store = store::open("sqlite::memory:").await?;
@@ -322,7 +363,11 @@ async fn sync_teams_creates_updates_and_removes_roles(store: Arc<dyn Store>) -> 
     let again = store
         .sync_teams(&[core_team(first, r#"{"v":1}"#)], t(1))
         .await?;
-    assert_eq!(again, Default::default(), "an unchanged file changes nothing");
+    assert_eq!(
+        again,
+        Default::default(),
+        "an unchanged file changes nothing"
+    );
 
     // Carol leaves, dave joins, alice stops approving, settings change.
     let second = vec![
@@ -440,10 +485,16 @@ async fn person_settings_round_trip(store: Arc<dyn Store>) -> anyhow::Result<()>
     assert_eq!(before.paused_until, None);
     store.set_person_muted(f.member, true).await?;
     store.set_person_out_of_office(f.member, true).await?;
-    store.set_person_paused_until(f.member, Some(t(600))).await?;
-    store.set_person_time_zone(f.member, Some("Europe/Paris")).await?;
+    store
+        .set_person_paused_until(f.member, Some(t(600)))
+        .await?;
+    store
+        .set_person_time_zone(f.member, Some("Europe/Paris"))
+        .await?;
     store.set_person_dm_channel(f.member, Some("D123")).await?;
-    store.set_person_display_name(f.member, Some("Carol")).await?;
+    store
+        .set_person_display_name(f.member, Some("Carol"))
+        .await?;
     let after = store.person(f.member).await?.context("carol")?;
     assert!(after.muted && after.out_of_office);
     assert_eq!(after.paused_until, Some(t(600)));
@@ -477,12 +528,18 @@ async fn round_opens_once_per_slot(store: Arc<dyn Store>) -> anyhow::Result<()> 
     assert_eq!(round.status, RoundStatus::Open);
     assert_eq!(round.scheduled_at, t(60));
     assert!(store.close_round(id, t(90)).await?);
-    assert!(!store.close_round(id, t(91)).await?, "closing twice changes nothing");
+    assert!(
+        !store.close_round(id, t(91)).await?,
+        "closing twice changes nothing"
+    );
     assert_eq!(
         store.open_round(f.team, t(60), t(92)).await?,
         RoundOpened::AlreadyDone(id, RoundStatus::Closed)
     );
-    assert_eq!(store.round(id).await?.context("round")?.closed_at, Some(t(90)));
+    assert_eq!(
+        store.round(id).await?.context("round")?.closed_at,
+        Some(t(90))
+    );
     Ok(())
 }
 
@@ -506,7 +563,10 @@ async fn concurrent_round_opens_create_exactly_one(store: Arc<dyn Store>) -> any
             }
             ids.insert(opened.round_id());
         }
-        assert_eq!(created, 1, "slot {slot}: exactly one replica opens the round");
+        assert_eq!(
+            created, 1,
+            "slot {slot}: exactly one replica opens the round"
+        );
         assert_eq!(ids.len(), 1, "slot {slot}: everyone sees the same round");
     }
     Ok(())
@@ -570,21 +630,30 @@ async fn asks_are_unique_per_round_and_person(store: Arc<dyn Store>) -> anyhow::
         .pop()
         .context("p1")?;
     let round = store.open_round(f.team, t(0), t(0)).await?.round_id();
-    let ask = store.create_ask(round, f.leader, Some(prompt.id), t(0)).await?;
+    let ask = store
+        .create_ask(round, f.leader, Some(prompt.id), t(0))
+        .await?;
     assert!(ask.is_new());
     assert_eq!(
         store.create_ask(round, f.leader, None, t(1)).await?,
         Inserted::Existing(ask.id())
     );
-    assert!(store.create_ask(round, f.approver, None, t(0)).await?.is_new());
+    assert!(store
+        .create_ask(round, f.approver, None, t(0))
+        .await?
+        .is_new());
     assert_eq!(store.asks(round).await?.len(), 2);
 
     let stored = store.ask(ask.id()).await?.context("ask")?;
     assert_eq!(stored.status, AskStatus::Open);
     assert_eq!(stored.prompt_id, Some(prompt.id));
     assert_eq!(stored.reminders_sent, 0);
-    store.record_ask_reminder(ask.id(), Some(t(60)), t(30)).await?;
-    store.set_ask_status(ask.id(), AskStatus::Answered, t(45)).await?;
+    store
+        .record_ask_reminder(ask.id(), Some(t(60)), t(30))
+        .await?;
+    store
+        .set_ask_status(ask.id(), AskStatus::Answered, t(45))
+        .await?;
     let stored = store.ask(ask.id()).await?.context("ask")?;
     assert_eq!(stored.reminders_sent, 1);
     assert_eq!(stored.remind_at, Some(t(60)));
@@ -617,7 +686,10 @@ async fn prompt_rotation_never_repeats_per_leader(store: Arc<dyn Store>) -> anyh
         )
         .await?;
     let unseen = store.unseen_prompts("default", f.leader, f.team).await?;
-    assert_eq!(unseen.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(
+        unseen.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
     assert_eq!(unseen[0].tags, vec!["craft".to_string()]);
 
     let round = store.open_round(f.team, t(0), t(0)).await?.round_id();
@@ -627,10 +699,25 @@ async fn prompt_rotation_never_repeats_per_leader(store: Arc<dyn Store>) -> anyh
     let keys = |prompts: Vec<amplifier::store::Prompt>| {
         prompts.into_iter().map(|p| p.key).collect::<Vec<_>>()
     };
-    assert_eq!(keys(store.unseen_prompts("default", f.leader, f.team).await?), ["b", "c"]);
+    assert_eq!(
+        keys(store.unseen_prompts("default", f.leader, f.team).await?),
+        ["b", "c"]
+    );
     // Another leader, and the same leader in another pack, are unaffected.
-    assert_eq!(store.unseen_prompts("default", f.approver, f.team).await?.len(), 3);
-    assert_eq!(store.unseen_prompts("other-pack", f.leader, f.team).await?.len(), 1);
+    assert_eq!(
+        store
+            .unseen_prompts("default", f.approver, f.team)
+            .await?
+            .len(),
+        3
+    );
+    assert_eq!(
+        store
+            .unseen_prompts("other-pack", f.leader, f.team)
+            .await?
+            .len(),
+        1
+    );
 
     // Rewording the pack keeps who saw what.
     store.upsert_prompts("default", &pack("v2")).await?;
@@ -647,9 +734,23 @@ async fn prompt_rotation_never_repeats_per_leader(store: Arc<dyn Store>) -> anyh
             .record_prompt_seen(f.leader, prompt.id, f.team, None, t(2))
             .await?;
     }
-    assert!(store.unseen_prompts("default", f.leader, f.team).await?.is_empty());
-    assert_eq!(store.reset_prompt_views("default", f.leader, f.team).await?, 3);
-    assert_eq!(store.unseen_prompts("default", f.leader, f.team).await?.len(), 3);
+    assert!(store
+        .unseen_prompts("default", f.leader, f.team)
+        .await?
+        .is_empty());
+    assert_eq!(
+        store
+            .reset_prompt_views("default", f.leader, f.team)
+            .await?,
+        3
+    );
+    assert_eq!(
+        store
+            .unseen_prompts("default", f.leader, f.team)
+            .await?
+            .len(),
+        3
+    );
     Ok(())
 }
 
@@ -665,9 +766,21 @@ async fn draft_versions_increment(store: Arc<dyn Store>) -> anyhow::Result<()> {
     assert_eq!(stored.status, DraftStatus::Editing);
     assert_eq!(stored.author_id, f.leader);
 
-    assert_eq!(store.add_draft_version(draft, f.leader, "second take", t(5)).await?, 2);
-    assert_eq!(store.add_draft_version(draft, f.approver, "edited", t(9)).await?, 3);
-    store.set_draft_status(draft, DraftStatus::InReview, t(10)).await?;
+    assert_eq!(
+        store
+            .add_draft_version(draft, f.leader, "second take", t(5))
+            .await?,
+        2
+    );
+    assert_eq!(
+        store
+            .add_draft_version(draft, f.approver, "edited", t(9))
+            .await?,
+        3
+    );
+    store
+        .set_draft_status(draft, DraftStatus::InReview, t(10))
+        .await?;
 
     let stored = store.draft(draft).await?.context("draft")?;
     assert_eq!(stored.current_version, 3);
@@ -691,18 +804,28 @@ async fn draft_versions_increment(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let other = store
         .create_draft(f.team, f.leader, None, "another", t(11))
         .await?;
-    assert_eq!(store.add_draft_version(other, f.leader, "again", t(12)).await?, 2);
+    assert_eq!(
+        store
+            .add_draft_version(other, f.leader, "again", t(12))
+            .await?,
+        2
+    );
 
     let missing = store
         .add_draft_version(amplifier::store::DraftId(999_999), f.leader, "x", t(0))
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
     Ok(())
 }
 
 async fn review_log_records_every_decision(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let f = fixture(&*store).await?;
-    let draft = store.create_draft(f.team, f.leader, None, "v1", t(0)).await?;
+    let draft = store
+        .create_draft(f.team, f.leader, None, "v1", t(0))
+        .await?;
     let review = |version, decision, comment: Option<&str>| NewReview {
         draft_id: draft,
         version,
@@ -711,9 +834,14 @@ async fn review_log_records_every_decision(store: Arc<dyn Store>) -> anyhow::Res
         comment: comment.map(str::to_string),
     };
     store
-        .record_review(&review(1, ReviewDecision::RequestChanges, Some("shorter, please")), t(10))
+        .record_review(
+            &review(1, ReviewDecision::RequestChanges, Some("shorter, please")),
+            t(10),
+        )
         .await?;
-    store.add_draft_version(draft, f.leader, "v2", t(20)).await?;
+    store
+        .add_draft_version(draft, f.leader, "v2", t(20))
+        .await?;
     store
         .record_review(&review(2, ReviewDecision::Approve, None), t(30))
         .await?;
@@ -721,12 +849,26 @@ async fn review_log_records_every_decision(store: Arc<dyn Store>) -> anyhow::Res
     let log = store.reviews(draft).await?;
     let summary: Vec<_> = log
         .iter()
-        .map(|r| (r.version, r.decision, r.comment.as_deref(), r.reviewer_id, r.decided_at))
+        .map(|r| {
+            (
+                r.version,
+                r.decision,
+                r.comment.as_deref(),
+                r.reviewer_id,
+                r.decided_at,
+            )
+        })
         .collect();
     assert_eq!(
         summary,
         [
-            (1, ReviewDecision::RequestChanges, Some("shorter, please"), f.approver, t(10)),
+            (
+                1,
+                ReviewDecision::RequestChanges,
+                Some("shorter, please"),
+                f.approver,
+                t(10)
+            ),
             (2, ReviewDecision::Approve, None, f.approver, t(30)),
         ]
     );
@@ -734,16 +876,29 @@ async fn review_log_records_every_decision(store: Arc<dyn Store>) -> anyhow::Res
     let bogus = store
         .record_review(&review(7, ReviewDecision::Reject, None), t(40))
         .await;
-    assert!(bogus.as_ref().is_err_and(StoreError::is_constraint_violation), "{bogus:?}");
+    assert!(
+        bogus
+            .as_ref()
+            .is_err_and(StoreError::is_constraint_violation),
+        "{bogus:?}"
+    );
     assert_eq!(store.reviews(draft).await?.len(), 2);
     Ok(())
 }
 
-async fn posts_keep_the_approved_text_and_canonical_link(store: Arc<dyn Store>) -> anyhow::Result<()> {
+async fn posts_keep_the_approved_text_and_canonical_link(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
     let f = fixture(&*store).await?;
-    let draft = store.create_draft(f.team, f.leader, None, "v1", t(0)).await?;
-    store.add_draft_version(draft, f.approver, "approved text", t(1)).await?;
-    store.set_draft_status(draft, DraftStatus::Approved, t(2)).await?;
+    let draft = store
+        .create_draft(f.team, f.leader, None, "v1", t(0))
+        .await?;
+    store
+        .add_draft_version(draft, f.approver, "approved text", t(1))
+        .await?;
+    store
+        .set_draft_status(draft, DraftStatus::Approved, t(2))
+        .await?;
     let new_post = NewPost {
         draft_id: draft,
         version: 2,
@@ -752,10 +907,15 @@ async fn posts_keep_the_approved_text_and_canonical_link(store: Arc<dyn Store>) 
     };
     let post = store.create_post(&new_post, t(3)).await?;
     assert!(post.is_new());
-    assert_eq!(store.create_post(&new_post, t(4)).await?, Inserted::Existing(post.id()));
+    assert_eq!(
+        store.create_post(&new_post, t(4)).await?,
+        Inserted::Existing(post.id())
+    );
 
     // Later edits of the draft do not change the post.
-    store.add_draft_version(draft, f.leader, "later edit", t(5)).await?;
+    store
+        .add_draft_version(draft, f.leader, "later edit", t(5))
+        .await?;
     let stored = store.post(post.id()).await?.context("post")?;
     assert_eq!(stored.body, "approved text");
     assert_eq!(stored.version, 2);
@@ -775,23 +935,45 @@ async fn posts_keep_the_approved_text_and_canonical_link(store: Arc<dyn Store>) 
     assert_eq!(stored.status, PostStatus::Scheduled);
     assert_eq!(stored.publish_at, Some(t(60)));
 
-    store.mark_post_published(post.id(), "C1/1700000000.0001", t(60)).await?;
+    store
+        .mark_post_published(post.id(), "C1/1700000000.0001", t(60))
+        .await?;
     let stored = store.post(post.id()).await?.context("post")?;
     assert_eq!(stored.status, PostStatus::Published);
     assert_eq!(stored.published_at, Some(t(60)));
     assert_eq!(stored.publish_at, Some(t(60)));
-    assert_eq!(stored.channel_message_ref.as_deref(), Some("C1/1700000000.0001"));
+    assert_eq!(
+        stored.channel_message_ref.as_deref(),
+        Some("C1/1700000000.0001")
+    );
 
-    let other = store.create_draft(f.team, f.leader, None, "only v1", t(0)).await?;
+    let other = store
+        .create_draft(f.team, f.leader, None, "only v1", t(0))
+        .await?;
     let missing = store
-        .create_post(&NewPost { draft_id: other, version: 4, ..new_post.clone() }, t(8))
+        .create_post(
+            &NewPost {
+                draft_id: other,
+                version: 4,
+                ..new_post.clone()
+            },
+            t(8),
+        )
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
     Ok(())
 }
 
-async fn published_post(store: &dyn Store, f: &Fixture) -> anyhow::Result<amplifier::store::PostId> {
-    let draft = store.create_draft(f.team, f.leader, None, "insight", t(0)).await?;
+async fn published_post(
+    store: &dyn Store,
+    f: &Fixture,
+) -> anyhow::Result<amplifier::store::PostId> {
+    let draft = store
+        .create_draft(f.team, f.leader, None, "insight", t(0))
+        .await?;
     let post = store
         .create_post(
             &NewPost {
@@ -817,8 +999,12 @@ async fn nudges_are_unique_per_post_and_person(store: Arc<dyn Store>) -> anyhow:
     );
     assert!(store.create_nudge(post, f.approver, t(130)).await?.is_new());
 
-    store.set_nudge_status(nudge.id(), NudgeStatus::Sent, t(121)).await?;
-    store.set_nudge_status(nudge.id(), NudgeStatus::Reminded, t(300)).await?;
+    store
+        .set_nudge_status(nudge.id(), NudgeStatus::Sent, t(121))
+        .await?;
+    store
+        .set_nudge_status(nudge.id(), NudgeStatus::Reminded, t(300))
+        .await?;
     let nudges = store.nudges(post).await?;
     assert_eq!(nudges.len(), 2);
     let first = &nudges[0];
@@ -835,17 +1021,45 @@ async fn nudges_are_unique_per_post_and_person(store: Arc<dyn Store>) -> anyhow:
 async fn share_confirmations_are_deduplicated(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let f = fixture(&*store).await?;
     let post = published_post(&*store, &f).await?;
-    assert!(store.record_share(post, f.member, Network::Linkedin, None, t(20)).await?);
-    assert!(!store.record_share(post, f.member, Network::Linkedin, None, t(21)).await?);
+    assert!(
+        store
+            .record_share(post, f.member, Network::Linkedin, None, t(20))
+            .await?
+    );
+    assert!(
+        !store
+            .record_share(post, f.member, Network::Linkedin, None, t(21))
+            .await?
+    );
     let link = "https://bsky.app/profile/carol/post/1";
-    assert!(store.record_share(post, f.member, Network::Bluesky, Some(link), t(22)).await?);
-    assert!(store.record_share(post, f.approver, Network::Linkedin, None, t(23)).await?);
+    assert!(
+        store
+            .record_share(post, f.member, Network::Bluesky, Some(link), t(22))
+            .await?
+    );
+    assert!(
+        store
+            .record_share(post, f.approver, Network::Linkedin, None, t(23))
+            .await?
+    );
     // A later paste of the link fills in the first, link-less confirmation.
     let li = "https://www.linkedin.com/feed/update/urn:li:activity:1";
-    assert!(!store.record_share(post, f.member, Network::Linkedin, Some(li), t(24)).await?);
-    assert!(!store
-        .record_share(post, f.member, Network::Linkedin, Some("https://other"), t(25))
-        .await?);
+    assert!(
+        !store
+            .record_share(post, f.member, Network::Linkedin, Some(li), t(24))
+            .await?
+    );
+    assert!(
+        !store
+            .record_share(
+                post,
+                f.member,
+                Network::Linkedin,
+                Some("https://other"),
+                t(25)
+            )
+            .await?
+    );
 
     let shares = store.shares(post).await?;
     assert_eq!(shares.len(), 3, "one row per person and network");
@@ -860,33 +1074,68 @@ async fn share_confirmations_are_deduplicated(store: Arc<dyn Store>) -> anyhow::
 // ---- cases: outbox ----------------------------------------------------------------------------
 
 async fn outbox_duplicate_key_enqueues_nothing(store: Arc<dyn Store>) -> anyhow::Result<()> {
-    assert!(store.enqueue(&message("nudge:1", Lane::Bulk, t(0)), t(0)).await?);
+    assert!(
+        store
+            .enqueue(&message("nudge:1", Lane::Bulk, t(0)), t(0))
+            .await?
+    );
     let mut again = message("nudge:1", Lane::Interactive, t(0));
     again.payload_json = r#"{"text":"changed"}"#.into();
     assert!(!store.enqueue(&again, t(1)).await?);
-    assert_eq!(store.outbox_depth().await?, OutboxDepth { interactive: 0, bulk: 1 });
+    assert_eq!(
+        store.outbox_depth().await?,
+        OutboxDepth {
+            interactive: 0,
+            bulk: 1
+        }
+    );
     let claimed = store.claim_outbox("w1", t(2), LEASE, 10).await?;
     assert_eq!(claimed.len(), 1);
-    assert_eq!(claimed[0].payload_json, r#"{"text":"nudge:1"}"#, "the first one wins");
-    assert!(store.mark_sent(claimed[0].id, "w1", t(3), Some("ts1")).await?);
+    assert_eq!(
+        claimed[0].payload_json, r#"{"text":"nudge:1"}"#,
+        "the first one wins"
+    );
+    assert!(
+        store
+            .mark_sent(claimed[0].id, "w1", t(3), Some("ts1"))
+            .await?
+    );
     // A key already sent is still a duplicate.
-    assert!(!store.enqueue(&message("nudge:1", Lane::Bulk, t(4)), t(4)).await?);
+    assert!(
+        !store
+            .enqueue(&message("nudge:1", Lane::Bulk, t(4)), t(4))
+            .await?
+    );
     assert_eq!(store.outbox_depth().await?, OutboxDepth::default());
     Ok(())
 }
 
 async fn outbox_claims_interactive_before_bulk(store: Arc<dyn Store>) -> anyhow::Result<()> {
     for i in 0..3 {
-        store.enqueue(&message(&format!("bulk:{i}"), Lane::Bulk, t(0)), t(i)).await?;
+        store
+            .enqueue(&message(&format!("bulk:{i}"), Lane::Bulk, t(0)), t(i))
+            .await?;
     }
     for i in 0..2 {
         store
-            .enqueue(&message(&format!("click:{i}"), Lane::Interactive, t(0)), t(10 + i))
+            .enqueue(
+                &message(&format!("click:{i}"), Lane::Interactive, t(0)),
+                t(10 + i),
+            )
             .await?;
     }
-    assert_eq!(store.outbox_depth().await?, OutboxDepth { interactive: 2, bulk: 3 });
+    assert_eq!(
+        store.outbox_depth().await?,
+        OutboxDepth {
+            interactive: 2,
+            bulk: 3
+        }
+    );
     let keys = |messages: Vec<amplifier::store::OutboxMessage>| {
-        messages.into_iter().map(|m| m.idempotency_key).collect::<Vec<_>>()
+        messages
+            .into_iter()
+            .map(|m| m.idempotency_key)
+            .collect::<Vec<_>>()
     };
     assert_eq!(
         keys(store.claim_outbox("w1", t(20), LEASE, 3).await?),
@@ -898,13 +1147,23 @@ async fn outbox_claims_interactive_before_bulk(store: Arc<dyn Store>) -> anyhow:
     );
     assert!(store.claim_outbox("w3", t(20), LEASE, 10).await?.is_empty());
     // Claimed rows are still pending until acknowledged.
-    assert_eq!(store.outbox_depth().await?, OutboxDepth { interactive: 2, bulk: 3 });
+    assert_eq!(
+        store.outbox_depth().await?,
+        OutboxDepth {
+            interactive: 2,
+            bulk: 3
+        }
+    );
     Ok(())
 }
 
 async fn outbox_respects_not_before(store: Arc<dyn Store>) -> anyhow::Result<()> {
-    store.enqueue(&message("later", Lane::Interactive, t(60)), t(0)).await?;
-    store.enqueue(&message("now", Lane::Bulk, t(0)), t(0)).await?;
+    store
+        .enqueue(&message("later", Lane::Interactive, t(60)), t(0))
+        .await?;
+    store
+        .enqueue(&message("now", Lane::Bulk, t(0)), t(0))
+        .await?;
     let claimed = store.claim_outbox("w1", t(59), LEASE, 10).await?;
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].idempotency_key, "now");
@@ -924,23 +1183,34 @@ async fn outbox_expired_claim_can_be_reclaimed(store: Arc<dyn Store>) -> anyhow:
     assert_eq!(first.len(), 1);
     let id = first[0].id;
     assert!(
-        store.claim_outbox("b", t(0) + Span::seconds(29), LEASE, 10).await?.is_empty(),
+        store
+            .claim_outbox("b", t(0) + Span::seconds(29), LEASE, 10)
+            .await?
+            .is_empty(),
         "a live claim is not handed out"
     );
-    let second = store.claim_outbox("b", t(0) + Span::seconds(30), LEASE, 10).await?;
+    let second = store
+        .claim_outbox("b", t(0) + Span::seconds(30), LEASE, 10)
+        .await?;
     assert_eq!(second.len(), 1, "an expired claim is");
     assert_eq!(second[0].id, id);
     assert_eq!(second[0].attempts, 2);
     assert_eq!(second[0].claim_owner.as_deref(), Some("b"));
 
-    assert!(!store.mark_sent(id, "a", t(1), Some("late")).await?, "a lost its claim");
+    assert!(
+        !store.mark_sent(id, "a", t(1), Some("late")).await?,
+        "a lost its claim"
+    );
     assert!(store.mark_sent(id, "b", t(1), Some("ts-9")).await?);
     let sent = store.outbox_message(id).await?.context("row")?;
     assert_eq!(sent.status, OutboxStatus::Sent);
     assert_eq!(sent.platform_ref.as_deref(), Some("ts-9"));
     assert_eq!(sent.sent_at, Some(t(1)));
     assert_eq!(sent.claim_owner, None);
-    assert!(store.claim_outbox("c", t(100), LEASE, 10).await?.is_empty(), "sent is final");
+    assert!(
+        store.claim_outbox("c", t(100), LEASE, 10).await?.is_empty(),
+        "sent is final"
+    );
     Ok(())
 }
 
@@ -948,8 +1218,13 @@ async fn outbox_concurrent_claimers_never_share_a_row(store: Arc<dyn Store>) -> 
     const ROWS: usize = 200;
     let tx = store.begin().await?;
     for i in 0..ROWS {
-        let lane = if i % 3 == 0 { Lane::Interactive } else { Lane::Bulk };
-        tx.enqueue(&message(&format!("m:{i}"), lane, t(0)), t(0)).await?;
+        let lane = if i % 3 == 0 {
+            Lane::Interactive
+        } else {
+            Lane::Bulk
+        };
+        tx.enqueue(&message(&format!("m:{i}"), lane, t(0)), t(0))
+            .await?;
     }
     tx.commit().await?;
 
@@ -990,7 +1265,9 @@ async fn outbox_concurrent_claimers_never_share_a_row(store: Arc<dyn Store>) -> 
 }
 
 async fn outbox_only_the_claim_owner_acks(store: Arc<dyn Store>) -> anyhow::Result<()> {
-    store.enqueue(&message("m", Lane::Interactive, t(0)), t(0)).await?;
+    store
+        .enqueue(&message("m", Lane::Interactive, t(0)), t(0))
+        .await?;
     let id = store.claim_outbox("owner", t(0), LEASE, 1).await?[0].id;
     assert!(!store.mark_sent(id, "intruder", t(1), None).await?);
     assert!(!store.retry_later(id, "intruder", t(5), "nope").await?);
@@ -1000,12 +1277,19 @@ async fn outbox_only_the_claim_owner_acks(store: Arc<dyn Store>) -> anyhow::Resu
         OutboxStatus::Pending
     );
 
-    assert!(store.retry_later(id, "owner", t(5), "429 retry after 240s").await?);
+    assert!(
+        store
+            .retry_later(id, "owner", t(5), "429 retry after 240s")
+            .await?
+    );
     let row = store.outbox_message(id).await?.context("row")?;
     assert_eq!(row.not_before, t(5));
     assert_eq!(row.claim_owner, None);
     assert_eq!(row.last_error.as_deref(), Some("429 retry after 240s"));
-    assert!(store.claim_outbox("owner", t(4), LEASE, 1).await?.is_empty());
+    assert!(store
+        .claim_outbox("owner", t(4), LEASE, 1)
+        .await?
+        .is_empty());
     // After giving the row back, the old owner holds nothing.
     assert!(!store.mark_sent(id, "owner", t(4), None).await?);
 
@@ -1015,8 +1299,14 @@ async fn outbox_only_the_claim_owner_acks(store: Arc<dyn Store>) -> anyhow::Resu
     let row = store.outbox_message(id).await?.context("row")?;
     assert_eq!(row.status, OutboxStatus::Failed);
     assert_eq!(row.last_error.as_deref(), Some("channel_not_found"));
-    assert!(!store.mark_sent(id, "other", t(6), None).await?, "failed is final");
-    assert!(store.claim_outbox("other", t(600), LEASE, 1).await?.is_empty());
+    assert!(
+        !store.mark_sent(id, "other", t(6), None).await?,
+        "failed is final"
+    );
+    assert!(store
+        .claim_outbox("other", t(600), LEASE, 1)
+        .await?
+        .is_empty());
     assert_eq!(store.outbox_depth().await?, OutboxDepth::default());
     Ok(())
 }
@@ -1026,10 +1316,22 @@ async fn outbox_only_the_claim_owner_acks(store: Arc<dyn Store>) -> anyhow::Resu
 async fn inbound_events_are_applied_once(store: Arc<dyn Store>) -> anyhow::Result<()> {
     assert!(store.record_inbound("Ev123", Platform::Slack, t(0)).await?);
     assert!(!store.record_inbound("Ev123", Platform::Slack, t(1)).await?);
-    assert!(store.record_inbound("Ev123", Platform::Discord, t(1)).await?);
-    assert!(store.record_inbound("Ev456", Platform::Slack, t(10)).await?);
+    assert!(
+        store
+            .record_inbound("Ev123", Platform::Discord, t(1))
+            .await?
+    );
+    assert!(
+        store
+            .record_inbound("Ev456", Platform::Slack, t(10))
+            .await?
+    );
     assert_eq!(store.prune_inbound(t(5)).await?, 2);
-    assert!(!store.record_inbound("Ev456", Platform::Slack, t(11)).await?);
+    assert!(
+        !store
+            .record_inbound("Ev456", Platform::Slack, t(11))
+            .await?
+    );
     Ok(())
 }
 
@@ -1055,9 +1357,13 @@ async fn audit_log_lists_newest_first_per_team(store: Arc<dyn Store>) -> anyhow:
         subject: "draft:1".into(),
         detail_json: r#"{"version":2}"#.into(),
     };
-    store.audit(&entry(1, Some(f.team), "draft.submitted")).await?;
+    store
+        .audit(&entry(1, Some(f.team), "draft.submitted"))
+        .await?;
     store.audit(&entry(2, Some(other), "team.created")).await?;
-    store.audit(&entry(3, Some(f.team), "draft.approved")).await?;
+    store
+        .audit(&entry(3, Some(f.team), "draft.approved"))
+        .await?;
     store.audit(&entry(4, None, "config.synced")).await?;
 
     let core = store.audit_log(Some(f.team), 10).await?;
@@ -1077,10 +1383,19 @@ async fn audit_log_lists_newest_first_per_team(store: Arc<dyn Store>) -> anyhow:
 async fn foreign_keys_are_enforced(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let f = fixture(&*store).await?;
     let unknown_team = TeamId(424_242);
-    let draft = store.create_draft(unknown_team, f.leader, None, "x", t(0)).await;
-    assert!(draft.as_ref().is_err_and(StoreError::is_constraint_violation), "{draft:?}");
+    let draft = store
+        .create_draft(unknown_team, f.leader, None, "x", t(0))
+        .await;
+    assert!(
+        draft
+            .as_ref()
+            .is_err_and(StoreError::is_constraint_violation),
+        "{draft:?}"
+    );
     let unknown_person = PersonId(424_242);
-    let draft = store.create_draft(f.team, unknown_person, None, "x", t(0)).await;
+    let draft = store
+        .create_draft(f.team, unknown_person, None, "x", t(0))
+        .await;
     assert!(draft.is_err(), "{draft:?}");
     let ask = store
         .create_ask(amplifier::store::RoundId(424_242), f.leader, None, t(0))
@@ -1088,20 +1403,33 @@ async fn foreign_keys_are_enforced(store: Arc<dyn Store>) -> anyhow::Result<()> 
     assert!(ask.is_err(), "{ask:?}");
     let round = store.open_round(unknown_team, t(0), t(0)).await;
     assert!(round.is_err(), "{round:?}");
-    assert!(store.grant_role(unknown_team, f.leader, Role::Leader).await.is_err());
+    assert!(store
+        .grant_role(unknown_team, f.leader, Role::Leader)
+        .await
+        .is_err());
     // Nothing half-written stayed behind.
     assert_eq!(store.last_round_slot(unknown_team).await?, None);
     Ok(())
 }
 
-async fn transaction_commits_state_and_outbox_together(store: Arc<dyn Store>) -> anyhow::Result<()> {
+async fn transaction_commits_state_and_outbox_together(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
     let f = fixture(&*store).await?;
 
     // Rolled back: neither the draft nor its message exists.
     let tx = store.begin().await?;
-    let lost = tx.create_draft(f.team, f.leader, None, "lost", t(0)).await?;
-    assert!(tx.enqueue(&message("review:lost", Lane::Interactive, t(0)), t(0)).await?);
-    assert!(tx.draft(lost).await?.is_some(), "visible inside the transaction");
+    let lost = tx
+        .create_draft(f.team, f.leader, None, "lost", t(0))
+        .await?;
+    assert!(
+        tx.enqueue(&message("review:lost", Lane::Interactive, t(0)), t(0))
+            .await?
+    );
+    assert!(
+        tx.draft(lost).await?.is_some(),
+        "visible inside the transaction"
+    );
     tx.rollback().await?;
     assert_eq!(store.draft(lost).await?, None);
     assert_eq!(store.outbox_depth().await?, OutboxDepth::default());
@@ -1109,23 +1437,44 @@ async fn transaction_commits_state_and_outbox_together(store: Arc<dyn Store>) ->
     // Dropped without commit: same.
     {
         let tx = store.begin().await?;
-        tx.enqueue(&message("review:dropped", Lane::Interactive, t(0)), t(0)).await?;
+        tx.enqueue(&message("review:dropped", Lane::Interactive, t(0)), t(0))
+            .await?;
     }
     assert_eq!(store.outbox_depth().await?, OutboxDepth::default());
 
     // Committed: both, and others see nothing before the commit.
     let tx = store.begin().await?;
-    let kept = tx.create_draft(f.team, f.leader, None, "kept", t(1)).await?;
-    tx.set_draft_status(kept, DraftStatus::InReview, t(1)).await?;
-    tx.enqueue(&message("review:kept", Lane::Interactive, t(1)), t(1)).await?;
-    assert_eq!(store.outbox_depth().await?, OutboxDepth::default(), "not yet committed");
-    assert!(matches!(tx.begin().await, Err(StoreError::Transaction(_))), "no nesting");
-    assert!(matches!(tx.migrate().await, Err(StoreError::Transaction(_))));
+    let kept = tx
+        .create_draft(f.team, f.leader, None, "kept", t(1))
+        .await?;
+    tx.set_draft_status(kept, DraftStatus::InReview, t(1))
+        .await?;
+    tx.enqueue(&message("review:kept", Lane::Interactive, t(1)), t(1))
+        .await?;
+    assert_eq!(
+        store.outbox_depth().await?,
+        OutboxDepth::default(),
+        "not yet committed"
+    );
+    assert!(
+        matches!(tx.begin().await, Err(StoreError::Transaction(_))),
+        "no nesting"
+    );
+    assert!(matches!(
+        tx.migrate().await,
+        Err(StoreError::Transaction(_))
+    ));
     tx.commit().await?;
     assert_eq!(
         store.draft(kept).await?.context("kept")?.status,
         DraftStatus::InReview
     );
-    assert_eq!(store.outbox_depth().await?, OutboxDepth { interactive: 1, bulk: 0 });
+    assert_eq!(
+        store.outbox_depth().await?,
+        OutboxDepth {
+            interactive: 1,
+            bulk: 0
+        }
+    );
     Ok(())
 }

@@ -12,12 +12,15 @@ use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::Postgres;
+use sqlx::{Connection, Postgres};
 use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
+
+/// How long opening the store and waiting for a pooled connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -84,9 +87,21 @@ impl PgStore {
             source,
         };
         let options = PgConnectOptions::from_str(url).map_err(connect_error)?;
+        // One direct connection first: the pool would report only "pool timed out", hiding
+        // "connection refused" or "password authentication failed".
+        let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| {
+                connect_error(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                )))
+            })?
+            .map_err(connect_error)?;
+        probe.close().await.map_err(connect_error)?;
         let pool = PgPoolOptions::new()
             .max_connections(10)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(connect_error)?;

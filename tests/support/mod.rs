@@ -1,7 +1,7 @@
 //! Databases for the store conformance suite: a temp-file SQLite per case, and a fresh
 //! PostgreSQL database per case (created from `AMPLIFIER_TEST_POSTGRES_URL`, dropped afterwards).
 
-use amplifier::store::{self, redact_url, Store};
+use amplifier::store::{self, redact_url, Backend, Store};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
 use std::future::Future;
 use std::pin::Pin;
@@ -47,6 +47,9 @@ pub fn run_sqlite(case: Case) -> Result<(), String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let url = format!("sqlite://{}", dir.path().join("amplifier.db").display());
         let store = store::open(&url).await.map_err(|e| e.to_string())?;
+        if store.backend() != Backend::Sqlite {
+            return Err("store::open chose another backend for a sqlite:// URL".to_string());
+        }
         run_case(store, case).await
     })
 }
@@ -93,7 +96,8 @@ pub fn run_postgres(admin_url: &str, case: Case) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot create database {database}: {e}"))?;
         let outcome = match store::open(&with_database(admin_url, &database)).await {
-            Ok(store) => run_case(store, case).await,
+            Ok(store) if store.backend() == Backend::Postgres => run_case(store, case).await,
+            Ok(_) => Err("store::open chose another backend for a postgres:// URL".to_string()),
             Err(e) => Err(e.to_string()),
         };
         let dropped = admin
