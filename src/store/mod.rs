@@ -69,6 +69,8 @@ pub enum Backend {
 /// nothing is visible to others until [`StoreTx::commit`]. Dropping it without commit rolls back.
 ///
 /// On SQLite it holds the write lock from the start (`BEGIN IMMEDIATE`), so keep it short.
+/// A call that fails inside it may leave part of its own writes behind (PostgreSQL even refuses
+/// every later statement), so after any error roll back (or drop) the transaction.
 pub struct StoreTx {
     store: Box<dyn Store>,
     control: Box<dyn TxControl>,

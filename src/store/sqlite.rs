@@ -86,7 +86,8 @@ const FINISHED: StoreError =
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` with WAL, foreign keys, a busy timeout
     /// and `synchronous = NORMAL`. `sqlite::memory:` gets a single connection, because an
-    /// in-memory database lives only as long as its connections.
+    /// in-memory database lives only as long as its connections (there, an open [`StoreTx`]
+    /// makes every other call wait until it ends).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let connect_error = |source| StoreError::Connect {
             url: redact_url(url),
