@@ -216,7 +216,10 @@ async fn migrate(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::R
     store.migrate().await?;
     let version = store.schema_version().await?.unwrap_or(0);
     store.close().await;
-    println!("{} is migrated (schema version {version}).", crate::store::redact_url(&url));
+    println!(
+        "{} is migrated (schema version {version}).",
+        crate::store::redact_url(&url)
+    );
     Ok(())
 }
 
@@ -225,7 +228,10 @@ async fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Resul
     let clock = SystemClock;
     let config = Config::load_valid(path, env, clock.now())?;
     let has_credentials = config.slack.as_ref().is_some_and(|s| s.bot_token.is_some())
-        || config.discord.as_ref().is_some_and(|d| d.bot_token.is_some());
+        || config
+            .discord
+            .as_ref()
+            .is_some_and(|d| d.bot_token.is_some());
     if config.teams.is_empty() && !has_credentials {
         anyhow::bail!(no_platform_help());
     }

@@ -4,7 +4,7 @@
 //! can all call [`open_due_rounds`] for the same slot and only one of them gets `Created`.
 
 use crate::schedule::{catch_up, CronSchedule};
-use crate::store::{AuditEntry, RoundId, RoundOpened, Role, Store, StoreError, TeamId};
+use crate::store::{AuditEntry, Role, RoundId, RoundOpened, Store, StoreError, TeamId};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::time::Duration;
@@ -24,8 +24,8 @@ pub struct RoundPlan {
 pub struct RoundsReport {
     /// Rounds this caller opened (exactly one caller opens each slot).
     pub opened: Vec<(RoundId, DateTime<Utc>)>,
-    /// Slots due now that another caller (a replica, an earlier run) had already opened.
-    pub already_open: Vec<DateTime<Utc>>,
+    /// Slots due now that another caller (a replica, an earlier run) had already opened, missed or closed.
+    pub already_handled: Vec<DateTime<Utc>>,
     /// Slots older than the catch-up window, recorded as missed and never prompted.
     pub missed: Vec<DateTime<Utc>>,
     /// Missed slots too many to list (a frequent schedule after long downtime); not recorded one by one.
@@ -83,7 +83,11 @@ pub async fn open_due_rounds(
         let pending = catch_up(&plan.schedule, *zone, last_slot, now, catch_up_window);
         report.missed_not_listed += pending.missed_not_listed;
         for slot in pending.missed {
-            if store.record_missed_round(plan.team, slot, now).await?.is_new() {
+            if store
+                .record_missed_round(plan.team, slot, now)
+                .await?
+                .is_new()
+            {
                 audit(store, plan, "round.missed", slot, now, zone).await?;
                 report.missed.push(slot);
             }
@@ -94,7 +98,9 @@ pub async fn open_due_rounds(
                     audit(store, plan, "round.opened", slot, now, zone).await?;
                     report.opened.push((id, slot));
                 }
-                RoundOpened::AlreadyOpen(_) => report.already_open.push(slot),
+                RoundOpened::AlreadyOpen(_) | RoundOpened::AlreadyDone(..) => {
+                    report.already_handled.push(slot)
+                }
             }
         }
     }
@@ -131,6 +137,10 @@ async fn audit(
 pub fn next_wake(plans: &[RoundPlan], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     plans
         .iter()
-        .flat_map(|plan| plan.zones.iter().filter_map(|zone| plan.schedule.next_after(*zone, now)))
+        .flat_map(|plan| {
+            plan.zones
+                .iter()
+                .filter_map(|zone| plan.schedule.next_after(*zone, now))
+        })
         .min()
 }

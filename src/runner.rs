@@ -12,11 +12,20 @@ use std::time::Duration;
 const MAX_NAP: Duration = Duration::from_secs(60);
 
 /// Runs the bot until `shutdown` resolves.
-pub async fn run(config: Config, clock: &dyn Clock, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    clock: &dyn Clock,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let url = config.database_url();
     let redacted = crate::store::redact_url(&url);
-    let store = crate::store::open(&url).await.with_context(|| format!("opening the database {redacted}"))?;
-    store.migrate().await.with_context(|| format!("migrating the database {redacted}"))?;
+    let store = crate::store::open(&url)
+        .await
+        .with_context(|| format!("opening the database {redacted}"))?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("migrating the database {redacted}"))?;
     let report = crate::teams::sync_config_teams(&*store, &config, clock.now()).await?;
     tracing::info!(database = %redacted, ?report, "teams synced from the config");
     for platform in config.platforms_in_use() {
@@ -28,7 +37,8 @@ pub async fn run(config: Config, clock: &dyn Clock, shutdown: impl Future<Output
     loop {
         let now = clock.now();
         for plan in &plans {
-            let report = open_due_rounds(&*store, plan, now, config.scheduler.catch_up_window.0).await?;
+            let report =
+                open_due_rounds(&*store, plan, now, config.scheduler.catch_up_window.0).await?;
             for (round, slot) in &report.opened {
                 tracing::info!(team = %plan.team_name, round = %round, slot = %slot, "round opened");
             }
@@ -58,7 +68,17 @@ async fn plans(store: &dyn Store, config: &Config) -> anyhow::Result<Vec<RoundPl
             .await?
             .with_context(|| format!("team {name} was synced but is not in the database"))?;
         let per_leader = team.prompt_zone == PromptZone::Leader;
-        plans.push(plan_for_team(store, stored.id, name, team.prompt_schedule.0.clone(), team.time_zone.0, per_leader).await?);
+        plans.push(
+            plan_for_team(
+                store,
+                stored.id,
+                name,
+                team.prompt_schedule.0.clone(),
+                team.time_zone.0,
+                per_leader,
+            )
+            .await?,
+        );
     }
     Ok(plans)
 }

@@ -7,14 +7,15 @@ use chrono::{DateTime, Utc};
 /// The store's view of one config team: its settings as JSON and everyone named in it with their roles.
 pub fn team_spec(team: &TeamConfig) -> TeamSpec {
     let mut people: Vec<PersonSpec> = Vec::new();
-    let mut grant = |id: &str, role: Role| match people.iter_mut().find(|p| p.platform_user_id == id) {
-        Some(person) if !person.roles.contains(&role) => person.roles.push(role),
-        Some(_) => {}
-        None => people.push(PersonSpec {
-            platform_user_id: id.to_string(),
-            roles: vec![role],
-        }),
-    };
+    let mut grant =
+        |id: &str, role: Role| match people.iter_mut().find(|p| p.platform_user_id == id) {
+            Some(person) if !person.roles.contains(&role) => person.roles.push(role),
+            Some(_) => {}
+            None => people.push(PersonSpec {
+                platform_user_id: id.to_string(),
+                roles: vec![role],
+            }),
+        };
     for id in &team.leaders {
         grant(id, Role::Leader);
     }
@@ -36,7 +37,11 @@ pub fn team_spec(team: &TeamConfig) -> TeamSpec {
 }
 
 /// Makes the database's config teams match the file.
-pub async fn sync_config_teams(store: &dyn Store, config: &Config, now: DateTime<Utc>) -> Result<SyncReport, StoreError> {
+pub async fn sync_config_teams(
+    store: &dyn Store,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<SyncReport, StoreError> {
     let specs: Vec<TeamSpec> = config.teams.iter().map(team_spec).collect();
     store.sync_teams(&specs, now).await
 }

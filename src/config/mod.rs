@@ -288,7 +288,7 @@ fn default_cap() -> u32 {
     3
 }
 fn default_digest_schedule() -> Slot {
-    Slot::Cron(Cron::constant(DEFAULT_DIGEST_SCHEDULE))
+    Slot::Cron(Box::new(Cron::constant(DEFAULT_DIGEST_SCHEDULE)))
 }
 fn default_prompt_pack() -> String {
     "default".to_string()

@@ -39,7 +39,10 @@ pub fn validate(config: &Config, now: DateTime<Utc>) -> Vec<Problem> {
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&config.log.level) {
         problems.add(
             "log.level",
-            format!("\"{}\" is not a log filter ({e}): write e.g. \"info\" or \"amplifier=debug,info\"", config.log.level),
+            format!(
+                "\"{}\" is not a log filter ({e}): write e.g. \"info\" or \"amplifier=debug,info\"",
+                config.log.level
+            ),
         );
     }
     check_platforms(config, &mut problems);

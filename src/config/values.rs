@@ -161,7 +161,7 @@ impl Serialize for Cron {
 /// A schedule that can also be `"off"` (e.g. the digest) or `"immediately"` (publishing).
 #[derive(Debug, Clone)]
 pub enum Slot {
-    Cron(Cron),
+    Cron(Box<Cron>),
     /// Publishing only: publish as soon as a post is ready.
     Immediately,
     /// Digest only: never send one.
@@ -183,7 +183,7 @@ impl<'de> Deserialize<'de> for Slot {
         match text.trim() {
             "immediately" => Ok(Slot::Immediately),
             "off" => Ok(Slot::Off),
-            expr => CronSchedule::parse(expr).map(|c| Slot::Cron(Cron(c))).map_err(|e| {
+            expr => CronSchedule::parse(expr).map(|c| Slot::Cron(Box::new(Cron(c)))).map_err(|e| {
                 de::Error::custom(format!(
                     "bad schedule \"{text}\": {e} (or write \"immediately\" / \"off\" where allowed)"
                 ))

@@ -4,6 +4,33 @@ pub mod ids;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::str::FromStr;
+
+/// A word that names none of an enum's values (a platform, a network).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} \"{value}\": use one of {expected}")]
+pub struct UnknownName {
+    pub kind: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+/// Parses a lowercase name among `all`, for enums with an `as_str`.
+fn parse_name<T: Copy>(
+    kind: &'static str,
+    value: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, UnknownName> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == value)
+        .ok_or_else(|| UnknownName {
+            kind,
+            value: value.to_string(),
+            expected: all.iter().map(|v| name(*v)).collect::<Vec<_>>().join(", "),
+        })
+}
 
 /// Where a team lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -16,6 +43,8 @@ pub enum Platform {
 }
 
 impl Platform {
+    pub const ALL: &'static [Platform] = &[Platform::Slack, Platform::Discord, Platform::Shell];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Slack => "slack",
@@ -45,6 +74,15 @@ pub enum Network {
 }
 
 impl Network {
+    pub const ALL: &'static [Network] = &[
+        Network::Linkedin,
+        Network::X,
+        Network::Bluesky,
+        Network::Mastodon,
+        Network::Threads,
+        Network::Facebook,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Network::Linkedin => "linkedin",
@@ -60,6 +98,34 @@ impl Network {
 impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Platform {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
+        parse_name("platform", s, Platform::ALL, Platform::as_str)
+    }
+}
+
+impl TryFrom<String> for Platform {
+    type Error = UnknownName;
+    fn try_from(s: String) -> Result<Self, UnknownName> {
+        s.parse()
+    }
+}
+
+impl FromStr for Network {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
+        parse_name("network", s, Network::ALL, Network::as_str)
+    }
+}
+
+impl TryFrom<String> for Network {
+    type Error = UnknownName;
+    fn try_from(s: String) -> Result<Self, UnknownName> {
+        s.parse()
     }
 }
 

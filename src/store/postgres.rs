@@ -1,0 +1,1287 @@
+//! The PostgreSQL store: for several replicas sharing one database.
+//!
+//! Replicas coordinate only through the database: the outbox claim skips rows another replica
+//! holds locked (`FOR UPDATE SKIP LOCKED`), and unique keys (round slot, ask, nudge, outbox
+//! idempotency key, inbound event key) make every race end in exactly one row.
+
+use super::sql;
+use super::types::*;
+use super::{lease_until, redact_url, Backend, Store, StoreError, StoreTx, TxControl};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres};
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// How long opening the store and waiting for a pooled connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Claims due rows; rows locked by a concurrent claimer are skipped rather than waited for, and
+/// the row filter is re-checked under the lock, so no row is handed out twice.
+const CLAIM_OUTBOX: &str = "UPDATE outbox SET claim_owner = $1, claim_expires_at = $2, \
+     attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
+     AND not_before <= $3 AND (claim_owner IS NULL OR claim_expires_at <= $3) \
+     ORDER BY CASE lane WHEN 'interactive' THEN 0 ELSE 1 END, id LIMIT $4 \
+     FOR UPDATE SKIP LOCKED) \
+     RETURNING id, idempotency_key, platform, workspace_id, lane, payload_json, status, attempts, \
+     not_before, claim_owner, claim_expires_at, last_error, platform_ref, created_at, sent_at";
+
+const HAS_MIGRATIONS_TABLE: &str = "SELECT to_regclass('_sqlx_migrations') IS NOT NULL";
+const SCHEMA_VERSION: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+
+type SharedTx = Arc<Mutex<Option<sqlx::Transaction<'static, Postgres>>>>;
+
+/// The PostgreSQL implementation of [`Store`]. Cloning shares the pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    /// Set on the store a [`StoreTx`] wraps: every call then runs in that transaction.
+    tx: Option<SharedTx>,
+}
+
+/// Where one call runs: its own write transaction, a plain pooled connection (reads), or the
+/// caller's [`StoreTx`].
+enum Work<'a> {
+    Own(sqlx::Transaction<'static, Postgres>),
+    Conn(PoolConnection<Postgres>),
+    Shared(MutexGuard<'a, Option<sqlx::Transaction<'static, Postgres>>>),
+}
+
+impl Work<'_> {
+    fn conn(&mut self) -> &mut PgConnection {
+        match self {
+            Work::Own(tx) => tx,
+            Work::Conn(conn) => conn,
+            Work::Shared(guard) => guard
+                .as_mut()
+                .expect("a finished transaction is rejected before a Work is made"),
+        }
+    }
+
+    /// Commits the call's own transaction; inside a `StoreTx` the caller commits.
+    async fn done(self) -> Result<(), StoreError> {
+        if let Work::Own(tx) = self {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+const FINISHED: StoreError =
+    StoreError::Transaction("the transaction was already committed or rolled back");
+
+impl PgStore {
+    /// Connects to `url`, failing within a few seconds (naming the URL, password redacted) when the
+    /// server cannot be reached.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let connect_error = |source| StoreError::Connect {
+            url: redact_url(url),
+            source,
+        };
+        let options = PgConnectOptions::from_str(url).map_err(connect_error)?;
+        // One direct connection first: the pool would report only "pool timed out", hiding
+        // "connection refused" or "password authentication failed".
+        let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| {
+                connect_error(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                )))
+            })?
+            .map_err(connect_error)?;
+        probe.close().await.map_err(connect_error)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(connect_error)?;
+        Ok(PgStore { pool, tx: None })
+    }
+
+    /// The underlying pool, for tests and tools that need raw access.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn write(&self) -> Result<Work<'_>, StoreError> {
+        match &self.tx {
+            Some(shared) => Self::shared(shared).await,
+            None => Ok(Work::Own(self.pool.begin().await?)),
+        }
+    }
+
+    async fn read(&self) -> Result<Work<'_>, StoreError> {
+        match &self.tx {
+            Some(shared) => Self::shared(shared).await,
+            None => Ok(Work::Conn(self.pool.acquire().await?)),
+        }
+    }
+
+    async fn shared(shared: &SharedTx) -> Result<Work<'_>, StoreError> {
+        let guard = shared.lock().await;
+        if guard.is_none() {
+            return Err(FINISHED);
+        }
+        Ok(Work::Shared(guard))
+    }
+}
+
+struct PgTxControl(SharedTx);
+
+#[async_trait]
+impl TxControl for PgTxControl {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let tx = self.0.lock().await.take().ok_or(FINISHED)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        let tx = self.0.lock().await.take().ok_or(FINISHED)?;
+        tx.rollback().await?;
+        Ok(())
+    }
+}
+
+async fn upsert_person_in(
+    conn: &mut PgConnection,
+    platform: Platform,
+    workspace_id: &str,
+    platform_user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Inserted<PersonId>, StoreError> {
+    let created: Option<PersonId> = sqlx::query_scalar(sql::INSERT_PERSON)
+        .bind(platform.as_str())
+        .bind(workspace_id)
+        .bind(platform_user_id)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = created {
+        return Ok(Inserted::New(id));
+    }
+    let id = sqlx::query_scalar(sql::PERSON_ID_BY_PLATFORM_ID)
+        .bind(platform.as_str())
+        .bind(workspace_id)
+        .bind(platform_user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Inserted::Existing(id))
+}
+
+fn role_keys(rows: Vec<(PersonId, String)>) -> Result<BTreeSet<(PersonId, Role)>, StoreError> {
+    rows.into_iter()
+        .map(|(person, role)| {
+            let role = role
+                .parse::<Role>()
+                .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+            Ok((person, role))
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        if self.tx.is_some() {
+            return Err(StoreError::Transaction(
+                "migrate runs outside a transaction",
+            ));
+        }
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn schema_version(&self) -> Result<Option<i64>, StoreError> {
+        let mut w = self.read().await?;
+        let has_table: bool = sqlx::query_scalar(HAS_MIGRATIONS_TABLE)
+            .fetch_one(w.conn())
+            .await?;
+        let version = if !has_table {
+            None
+        } else {
+            sqlx::query_scalar(SCHEMA_VERSION)
+                .fetch_one(w.conn())
+                .await?
+        };
+        w.done().await?;
+        Ok(version)
+    }
+
+    async fn begin(&self) -> Result<StoreTx, StoreError> {
+        if self.tx.is_some() {
+            return Err(StoreError::Transaction("transactions do not nest"));
+        }
+        let tx = self.pool.begin().await?;
+        let shared: SharedTx = Arc::new(Mutex::new(Some(tx)));
+        let inner = PgStore {
+            pool: self.pool.clone(),
+            tx: Some(shared.clone()),
+        };
+        Ok(StoreTx::new(Box::new(inner), Box::new(PgTxControl(shared))))
+    }
+
+    async fn close(&self) {
+        if self.tx.is_none() {
+            self.pool.close().await;
+        }
+    }
+
+    // ---- teams and people ----
+
+    async fn sync_teams(
+        &self,
+        teams: &[TeamSpec],
+        now: DateTime<Utc>,
+    ) -> Result<SyncReport, StoreError> {
+        let mut w = self.write().await?;
+        let mut report = SyncReport::default();
+        for spec in teams {
+            let created: Option<TeamId> = sqlx::query_scalar(sql::INSERT_TEAM)
+                .bind(&spec.name)
+                .bind(spec.platform.as_str())
+                .bind(&spec.workspace_id)
+                .bind(&spec.settings_json)
+                .bind(TeamSource::Config.as_str())
+                .bind(now)
+                .fetch_optional(w.conn())
+                .await?;
+            let team_id = match created {
+                Some(id) => {
+                    report.teams_created += 1;
+                    id
+                }
+                None => {
+                    let team: Team = sqlx::query_as(sql::TEAM_COLUMNS_BY_NAME)
+                        .bind(&spec.name)
+                        .fetch_one(w.conn())
+                        .await?;
+                    if team.source == TeamSource::Command {
+                        report.skipped_command_teams.push(spec.name.clone());
+                        continue;
+                    }
+                    if team.platform != spec.platform
+                        || team.workspace_id != spec.workspace_id
+                        || team.settings_json != spec.settings_json
+                    {
+                        sqlx::query(sql::UPDATE_CONFIG_TEAM)
+                            .bind(team.id)
+                            .bind(spec.platform.as_str())
+                            .bind(&spec.workspace_id)
+                            .bind(&spec.settings_json)
+                            .bind(now)
+                            .execute(w.conn())
+                            .await?;
+                        report.teams_updated += 1;
+                    }
+                    team.id
+                }
+            };
+
+            let mut wanted = BTreeSet::new();
+            for person in &spec.people {
+                let id = upsert_person_in(
+                    w.conn(),
+                    spec.platform,
+                    &spec.workspace_id,
+                    &person.platform_user_id,
+                    now,
+                )
+                .await?;
+                if id.is_new() {
+                    report.people_added += 1;
+                }
+                for role in &person.roles {
+                    wanted.insert((id.id(), *role));
+                }
+            }
+            let rows: Vec<(PersonId, String)> = sqlx::query_as(sql::TEAM_ROLE_KEYS)
+                .bind(team_id)
+                .fetch_all(w.conn())
+                .await?;
+            let current = role_keys(rows)?;
+            for (person, role) in wanted.difference(&current) {
+                sqlx::query(sql::INSERT_TEAM_ROLE)
+                    .bind(team_id)
+                    .bind(*person)
+                    .bind(role.as_str())
+                    .execute(w.conn())
+                    .await?;
+                report.roles_added += 1;
+            }
+            for (person, role) in current.difference(&wanted) {
+                sqlx::query(sql::DELETE_TEAM_ROLE)
+                    .bind(team_id)
+                    .bind(*person)
+                    .bind(role.as_str())
+                    .execute(w.conn())
+                    .await?;
+                report.roles_removed += 1;
+            }
+        }
+        w.done().await?;
+        Ok(report)
+    }
+
+    async fn create_command_team(
+        &self,
+        team: &NewTeam,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TeamId>, StoreError> {
+        let mut w = self.write().await?;
+        let id = sqlx::query_scalar(sql::INSERT_TEAM)
+            .bind(&team.name)
+            .bind(team.platform.as_str())
+            .bind(&team.workspace_id)
+            .bind(&team.settings_json)
+            .bind(TeamSource::Command.as_str())
+            .bind(now)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(id)
+    }
+
+    async fn team(&self, id: TeamId) -> Result<Option<Team>, StoreError> {
+        let mut w = self.read().await?;
+        let team = sqlx::query_as(sql::TEAM_BY_ID)
+            .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(team)
+    }
+
+    async fn team_by_name(&self, name: &str) -> Result<Option<Team>, StoreError> {
+        let mut w = self.read().await?;
+        let team = sqlx::query_as(sql::TEAM_COLUMNS_BY_NAME)
+            .bind(name)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(team)
+    }
+
+    async fn teams(&self) -> Result<Vec<Team>, StoreError> {
+        let mut w = self.read().await?;
+        let teams = sqlx::query_as(sql::TEAMS).fetch_all(w.conn()).await?;
+        w.done().await?;
+        Ok(teams)
+    }
+
+    async fn team_people(&self, team: TeamId) -> Result<Vec<(Person, Role)>, StoreError> {
+        let mut w = self.read().await?;
+        let rows: Vec<PersonWithRole> = sqlx::query_as(sql::TEAM_PEOPLE)
+            .bind(team)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(rows.into_iter().map(|r| (r.person, r.role)).collect())
+    }
+
+    async fn upsert_person(
+        &self,
+        platform: Platform,
+        workspace_id: &str,
+        platform_user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Inserted<PersonId>, StoreError> {
+        let mut w = self.write().await?;
+        let id = upsert_person_in(w.conn(), platform, workspace_id, platform_user_id, now).await?;
+        w.done().await?;
+        Ok(id)
+    }
+
+    async fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
+        let mut w = self.read().await?;
+        let person = sqlx::query_as(sql::PERSON_BY_ID)
+            .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(person)
+    }
+
+    async fn set_person_display_name(
+        &self,
+        id: PersonId,
+        name: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_PERSON_DISPLAY_NAME)
+            .bind(id)
+            .bind(name)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn set_person_muted(&self, id: PersonId, muted: bool) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_PERSON_MUTED)
+            .bind(id)
+            .bind(muted)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn set_person_paused_until(
+        &self,
+        id: PersonId,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_PERSON_PAUSED_UNTIL)
+            .bind(id)
+            .bind(until)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn set_person_out_of_office(&self, id: PersonId, out: bool) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_PERSON_OUT_OF_OFFICE)
+            .bind(id)
+            .bind(out)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn set_person_time_zone(
+        &self,
+        id: PersonId,
+        zone: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_PERSON_TIME_ZONE)
+            .bind(id)
+            .bind(zone)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn set_person_dm_channel(
+        &self,
+        id: PersonId,
+        channel: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_PERSON_DM_CHANNEL)
+            .bind(id)
+            .bind(channel)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn grant_role(
+        &self,
+        team: TeamId,
+        person: PersonId,
+        role: Role,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::INSERT_TEAM_ROLE)
+            .bind(team)
+            .bind(person)
+            .bind(role.as_str())
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_role(
+        &self,
+        team: TeamId,
+        person: PersonId,
+        role: Role,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::DELETE_TEAM_ROLE)
+            .bind(team)
+            .bind(person)
+            .bind(role.as_str())
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    // ---- rounds and asks ----
+
+    async fn open_round(
+        &self,
+        team: TeamId,
+        scheduled_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<RoundOpened, StoreError> {
+        let mut w = self.write().await?;
+        let created: Option<RoundId> = sqlx::query_scalar(sql::INSERT_ROUND)
+            .bind(team)
+            .bind(scheduled_at)
+            .bind(RoundStatus::Open.as_str())
+            .bind(now)
+            .fetch_optional(w.conn())
+            .await?;
+        let opened = match created {
+            Some(id) => RoundOpened::Created(id),
+            None => {
+                let round: Round = sqlx::query_as(sql::ROUND_AT_SLOT)
+                    .bind(team)
+                    .bind(scheduled_at)
+                    .fetch_one(w.conn())
+                    .await?;
+                match round.status {
+                    RoundStatus::Open => RoundOpened::AlreadyOpen(round.id),
+                    status => RoundOpened::AlreadyDone(round.id, status),
+                }
+            }
+        };
+        w.done().await?;
+        Ok(opened)
+    }
+
+    async fn record_missed_round(
+        &self,
+        team: TeamId,
+        scheduled_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Inserted<RoundId>, StoreError> {
+        let mut w = self.write().await?;
+        let created: Option<RoundId> = sqlx::query_scalar(sql::INSERT_ROUND)
+            .bind(team)
+            .bind(scheduled_at)
+            .bind(RoundStatus::Missed.as_str())
+            .bind(now)
+            .fetch_optional(w.conn())
+            .await?;
+        let result = match created {
+            Some(id) => Inserted::New(id),
+            None => {
+                let round: Round = sqlx::query_as(sql::ROUND_AT_SLOT)
+                    .bind(team)
+                    .bind(scheduled_at)
+                    .fetch_one(w.conn())
+                    .await?;
+                Inserted::Existing(round.id)
+            }
+        };
+        w.done().await?;
+        Ok(result)
+    }
+
+    async fn close_round(&self, round: RoundId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::CLOSE_ROUND)
+            .bind(round)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn round(&self, id: RoundId) -> Result<Option<Round>, StoreError> {
+        let mut w = self.read().await?;
+        let round = sqlx::query_as(sql::ROUND_BY_ID)
+            .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(round)
+    }
+
+    async fn last_round_slot(&self, team: TeamId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let mut w = self.read().await?;
+        let slot = sqlx::query_scalar(sql::LAST_ROUND_SLOT)
+            .bind(team)
+            .fetch_one(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(slot)
+    }
+
+    async fn create_ask(
+        &self,
+        round: RoundId,
+        person: PersonId,
+        prompt: Option<PromptId>,
+        now: DateTime<Utc>,
+    ) -> Result<Inserted<AskId>, StoreError> {
+        let mut w = self.write().await?;
+        let created: Option<AskId> = sqlx::query_scalar(sql::INSERT_ASK)
+            .bind(round)
+            .bind(person)
+            .bind(prompt)
+            .bind(now)
+            .fetch_optional(w.conn())
+            .await?;
+        let result = match created {
+            Some(id) => Inserted::New(id),
+            None => Inserted::Existing(
+                sqlx::query_scalar(sql::ASK_ID_BY_KEY)
+                    .bind(round)
+                    .bind(person)
+                    .fetch_one(w.conn())
+                    .await?,
+            ),
+        };
+        w.done().await?;
+        Ok(result)
+    }
+
+    async fn ask(&self, id: AskId) -> Result<Option<Ask>, StoreError> {
+        let mut w = self.read().await?;
+        let ask = sqlx::query_as(sql::ASK_BY_ID)
+            .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(ask)
+    }
+
+    async fn asks(&self, round: RoundId) -> Result<Vec<Ask>, StoreError> {
+        let mut w = self.read().await?;
+        let asks = sqlx::query_as(sql::ASKS_OF_ROUND)
+            .bind(round)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(asks)
+    }
+
+    async fn set_ask_status(
+        &self,
+        ask: AskId,
+        status: AskStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_ASK_STATUS)
+            .bind(ask)
+            .bind(status.as_str())
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn record_ask_reminder(
+        &self,
+        ask: AskId,
+        next_remind_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::RECORD_ASK_REMINDER)
+            .bind(ask)
+            .bind(next_remind_at)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    // ---- prompts ----
+
+    async fn upsert_prompts(
+        &self,
+        pack: &str,
+        prompts: &[PromptSpec],
+    ) -> Result<usize, StoreError> {
+        let mut w = self.write().await?;
+        for prompt in prompts {
+            let tags = serde_json::to_string(&prompt.tags).expect("a list of strings serializes");
+            sqlx::query(sql::UPSERT_PROMPT)
+                .bind(pack)
+                .bind(&prompt.key)
+                .bind(&prompt.text)
+                .bind(tags)
+                .execute(w.conn())
+                .await?;
+        }
+        w.done().await?;
+        Ok(prompts.len())
+    }
+
+    async fn record_prompt_seen(
+        &self,
+        person: PersonId,
+        prompt: PromptId,
+        team: TeamId,
+        round: Option<RoundId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::RECORD_PROMPT_SEEN)
+            .bind(person)
+            .bind(prompt)
+            .bind(team)
+            .bind(round)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn unseen_prompts(
+        &self,
+        pack: &str,
+        person: PersonId,
+        team: TeamId,
+    ) -> Result<Vec<Prompt>, StoreError> {
+        let mut w = self.read().await?;
+        let rows: Vec<PromptRow> = sqlx::query_as(sql::UNSEEN_PROMPTS)
+            .bind(pack)
+            .bind(person)
+            .bind(team)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(rows.into_iter().map(Prompt::from).collect())
+    }
+
+    async fn reset_prompt_views(
+        &self,
+        pack: &str,
+        person: PersonId,
+        team: TeamId,
+    ) -> Result<u64, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::RESET_PROMPT_VIEWS)
+            .bind(pack)
+            .bind(person)
+            .bind(team)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected())
+    }
+
+    // ---- drafts and reviews ----
+
+    async fn create_draft(
+        &self,
+        team: TeamId,
+        author: PersonId,
+        ask: Option<AskId>,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DraftId, StoreError> {
+        let mut w = self.write().await?;
+        let id: DraftId = sqlx::query_scalar(sql::INSERT_DRAFT)
+            .bind(team)
+            .bind(author)
+            .bind(ask)
+            .bind(now)
+            .fetch_one(w.conn())
+            .await?;
+        sqlx::query(sql::INSERT_DRAFT_VERSION)
+            .bind(id)
+            .bind(1_i64)
+            .bind(body)
+            .bind(author)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(id)
+    }
+
+    async fn add_draft_version(
+        &self,
+        draft: DraftId,
+        editor: PersonId,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let mut w = self.write().await?;
+        let version: Option<i64> = sqlx::query_scalar(sql::BUMP_DRAFT_VERSION)
+            .bind(draft)
+            .bind(now)
+            .fetch_optional(w.conn())
+            .await?;
+        let version = version.ok_or_else(|| StoreError::NotFound {
+            what: "draft",
+            id: draft.to_string(),
+        })?;
+        sqlx::query(sql::INSERT_DRAFT_VERSION)
+            .bind(draft)
+            .bind(version)
+            .bind(body)
+            .bind(editor)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(version)
+    }
+
+    async fn draft(&self, id: DraftId) -> Result<Option<Draft>, StoreError> {
+        let mut w = self.read().await?;
+        let draft = sqlx::query_as(sql::DRAFT_BY_ID)
+            .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(draft)
+    }
+
+    async fn draft_versions(&self, draft: DraftId) -> Result<Vec<DraftVersion>, StoreError> {
+        let mut w = self.read().await?;
+        let versions = sqlx::query_as(sql::DRAFT_VERSIONS)
+            .bind(draft)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(versions)
+    }
+
+    async fn set_draft_status(
+        &self,
+        draft: DraftId,
+        status: DraftStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_DRAFT_STATUS)
+            .bind(draft)
+            .bind(status.as_str())
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn record_review(
+        &self,
+        review: &NewReview,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewId, StoreError> {
+        let mut w = self.write().await?;
+        let id = sqlx::query_scalar(sql::INSERT_REVIEW)
+            .bind(review.draft_id)
+            .bind(review.version)
+            .bind(review.reviewer_id)
+            .bind(review.decision.as_str())
+            .bind(review.comment.as_deref())
+            .bind(now)
+            .fetch_one(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(id)
+    }
+
+    async fn reviews(&self, draft: DraftId) -> Result<Vec<Review>, StoreError> {
+        let mut w = self.read().await?;
+        let reviews = sqlx::query_as(sql::REVIEWS_OF_DRAFT)
+            .bind(draft)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(reviews)
+    }
+
+    // ---- posts, nudges, shares ----
+
+    async fn create_post(
+        &self,
+        post: &NewPost,
+        now: DateTime<Utc>,
+    ) -> Result<Inserted<PostId>, StoreError> {
+        let mut w = self.write().await?;
+        let created: Option<PostId> = sqlx::query_scalar(sql::INSERT_POST)
+            .bind(post.draft_id)
+            .bind(post.version)
+            .bind(post.status.as_str())
+            .bind(post.publish_at)
+            .bind(now)
+            .fetch_optional(w.conn())
+            .await?;
+        let result = match created {
+            Some(id) => Inserted::New(id),
+            None => {
+                let existing: Option<PostId> = sqlx::query_scalar(sql::POST_ID_BY_DRAFT)
+                    .bind(post.draft_id)
+                    .fetch_optional(w.conn())
+                    .await?;
+                Inserted::Existing(existing.ok_or_else(|| StoreError::NotFound {
+                    what: "draft version",
+                    id: format!("{}v{}", post.draft_id, post.version),
+                })?)
+            }
+        };
+        w.done().await?;
+        Ok(result)
+    }
+
+    async fn post(&self, id: PostId) -> Result<Option<Post>, StoreError> {
+        let mut w = self.read().await?;
+        let post = sqlx::query_as(sql::POST_BY_ID)
+            .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(post)
+    }
+
+    async fn set_post_canonical_link(
+        &self,
+        post: PostId,
+        url: &str,
+        network: Network,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_POST_CANONICAL_LINK)
+            .bind(post)
+            .bind(url)
+            .bind(network.as_str())
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn set_post_status(
+        &self,
+        post: PostId,
+        status: PostStatus,
+        publish_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_POST_STATUS)
+            .bind(post)
+            .bind(status.as_str())
+            .bind(publish_at)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn mark_post_published(
+        &self,
+        post: PostId,
+        channel_message_ref: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::MARK_POST_PUBLISHED)
+            .bind(post)
+            .bind(channel_message_ref)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn create_nudge(
+        &self,
+        post: PostId,
+        person: PersonId,
+        due_at: DateTime<Utc>,
+    ) -> Result<Inserted<NudgeId>, StoreError> {
+        let mut w = self.write().await?;
+        let created: Option<NudgeId> = sqlx::query_scalar(sql::INSERT_NUDGE)
+            .bind(post)
+            .bind(person)
+            .bind(due_at)
+            .fetch_optional(w.conn())
+            .await?;
+        let result = match created {
+            Some(id) => Inserted::New(id),
+            None => Inserted::Existing(
+                sqlx::query_scalar(sql::NUDGE_ID_BY_KEY)
+                    .bind(post)
+                    .bind(person)
+                    .fetch_one(w.conn())
+                    .await?,
+            ),
+        };
+        w.done().await?;
+        Ok(result)
+    }
+
+    async fn nudges(&self, post: PostId) -> Result<Vec<Nudge>, StoreError> {
+        let mut w = self.read().await?;
+        let nudges = sqlx::query_as(sql::NUDGES_OF_POST)
+            .bind(post)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(nudges)
+    }
+
+    async fn set_nudge_status(
+        &self,
+        nudge: NudgeId,
+        status: NudgeStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_NUDGE_STATUS)
+            .bind(nudge)
+            .bind(status.as_str())
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn record_share(
+        &self,
+        post: PostId,
+        person: PersonId,
+        network: Network,
+        url: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let inserted = sqlx::query(sql::INSERT_SHARE)
+            .bind(post)
+            .bind(person)
+            .bind(network.as_str())
+            .bind(url)
+            .bind(now)
+            .execute(w.conn())
+            .await?
+            .rows_affected()
+            == 1;
+        if !inserted && url.is_some() {
+            sqlx::query(sql::FILL_SHARE_URL)
+                .bind(post)
+                .bind(person)
+                .bind(network.as_str())
+                .bind(url)
+                .execute(w.conn())
+                .await?;
+        }
+        w.done().await?;
+        Ok(inserted)
+    }
+
+    async fn shares(&self, post: PostId) -> Result<Vec<ShareConfirmation>, StoreError> {
+        let mut w = self.read().await?;
+        let shares = sqlx::query_as(sql::SHARES_OF_POST)
+            .bind(post)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(shares)
+    }
+
+    // ---- outbox ----
+
+    async fn enqueue(
+        &self,
+        message: &NewOutboxMessage,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::ENQUEUE)
+            .bind(&message.idempotency_key)
+            .bind(message.platform.as_str())
+            .bind(&message.workspace_id)
+            .bind(message.lane.as_str())
+            .bind(&message.payload_json)
+            .bind(message.not_before)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn claim_outbox(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let mut w = self.write().await?;
+        let mut claimed: Vec<OutboxMessage> = sqlx::query_as(CLAIM_OUTBOX)
+            .bind(owner)
+            .bind(lease_until(now, lease))
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        // RETURNING does not promise the subquery's order.
+        claimed.sort_by_key(|m| (m.lane != Lane::Interactive, m.id));
+        Ok(claimed)
+    }
+
+    async fn mark_sent(
+        &self,
+        id: OutboxId,
+        owner: &str,
+        now: DateTime<Utc>,
+        platform_ref: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::MARK_SENT)
+            .bind(id)
+            .bind(owner)
+            .bind(now)
+            .bind(platform_ref)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn retry_later(
+        &self,
+        id: OutboxId,
+        owner: &str,
+        not_before: DateTime<Utc>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::RETRY_LATER)
+            .bind(id)
+            .bind(owner)
+            .bind(not_before)
+            .bind(error)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn mark_failed(
+        &self,
+        id: OutboxId,
+        owner: &str,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::MARK_FAILED)
+            .bind(id)
+            .bind(owner)
+            .bind(error)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn outbox_message(&self, id: OutboxId) -> Result<Option<OutboxMessage>, StoreError> {
+        let mut w = self.read().await?;
+        let message = sqlx::query_as(sql::OUTBOX_BY_ID)
+            .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(message)
+    }
+
+    async fn outbox_depth(&self) -> Result<OutboxDepth, StoreError> {
+        let mut w = self.read().await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(sql::OUTBOX_DEPTH)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        let mut depth = OutboxDepth::default();
+        for (lane, count) in rows {
+            match lane.parse::<Lane>() {
+                Ok(Lane::Interactive) => depth.interactive = count,
+                Ok(Lane::Bulk) => depth.bulk = count,
+                Err(e) => return Err(StoreError::Database(sqlx::Error::Decode(Box::new(e)))),
+            }
+        }
+        Ok(depth)
+    }
+
+    // ---- inbound dedupe and audit ----
+
+    async fn record_inbound(
+        &self,
+        key: &str,
+        platform: Platform,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::RECORD_INBOUND)
+            .bind(platform.as_str())
+            .bind(key)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn prune_inbound(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::PRUNE_INBOUND)
+            .bind(before)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<AuditId, StoreError> {
+        let mut w = self.write().await?;
+        let id = sqlx::query_scalar(sql::INSERT_AUDIT)
+            .bind(entry.at)
+            .bind(entry.team_id)
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.subject)
+            .bind(&entry.detail_json)
+            .fetch_one(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(id)
+    }
+
+    async fn audit_log(
+        &self,
+        team: Option<TeamId>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut w = self.read().await?;
+        let records = match team {
+            Some(team) => {
+                sqlx::query_as(sql::AUDIT_LOG_OF_TEAM)
+                    .bind(team)
+                    .bind(i64::from(limit))
+                    .fetch_all(w.conn())
+                    .await?
+            }
+            None => {
+                sqlx::query_as(sql::AUDIT_LOG_ALL)
+                    .bind(i64::from(limit))
+                    .fetch_all(w.conn())
+                    .await?
+            }
+        };
+        w.done().await?;
+        Ok(records)
+    }
+}

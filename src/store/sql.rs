@@ -1,0 +1,183 @@
+//! SQL text shared by the SQLite and PostgreSQL stores, where the two dialects agree.
+//!
+//! Both drivers accept `$1…$N` placeholders, `ON CONFLICT … DO NOTHING/UPDATE` and `RETURNING`, so
+//! one copy of each statement serves both. Backend-specific statements (the outbox claim, catalog
+//! queries) live in `sqlite.rs` and `postgres.rs`.
+
+// ---- teams and people -------------------------------------------------------------------------
+
+pub const TEAM_COLUMNS_BY_NAME: &str =
+    "SELECT id, name, platform, workspace_id, settings_json, source, \
+     created_at, updated_at FROM teams WHERE name = $1";
+pub const TEAM_BY_ID: &str = "SELECT id, name, platform, workspace_id, settings_json, source, \
+     created_at, updated_at FROM teams WHERE id = $1";
+pub const TEAMS: &str = "SELECT id, name, platform, workspace_id, settings_json, source, \
+     created_at, updated_at FROM teams ORDER BY name";
+/// Returns nothing when the name is taken (by a config or a command team).
+pub const INSERT_TEAM: &str =
+    "INSERT INTO teams (name, platform, workspace_id, settings_json, source, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+     ON CONFLICT (name) DO NOTHING RETURNING id";
+/// Only config teams: the sync must never rewrite a command team.
+pub const UPDATE_CONFIG_TEAM: &str = "UPDATE teams SET platform = $2, workspace_id = $3, \
+     settings_json = $4, updated_at = $5 WHERE id = $1 AND source = 'config'";
+
+pub const INSERT_PERSON: &str = "INSERT INTO people (platform, workspace_id, platform_user_id, \
+     created_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (platform, workspace_id, platform_user_id) DO NOTHING RETURNING id";
+pub const PERSON_ID_BY_PLATFORM_ID: &str = "SELECT id FROM people \
+     WHERE platform = $1 AND workspace_id = $2 AND platform_user_id = $3";
+pub const PERSON_BY_ID: &str = "SELECT id, platform, workspace_id, platform_user_id, display_name, \
+     time_zone, muted, paused_until, out_of_office, dm_channel_id, created_at FROM people WHERE id = $1";
+pub const SET_PERSON_DISPLAY_NAME: &str = "UPDATE people SET display_name = $2 WHERE id = $1";
+pub const SET_PERSON_MUTED: &str = "UPDATE people SET muted = $2 WHERE id = $1";
+pub const SET_PERSON_PAUSED_UNTIL: &str = "UPDATE people SET paused_until = $2 WHERE id = $1";
+pub const SET_PERSON_OUT_OF_OFFICE: &str = "UPDATE people SET out_of_office = $2 WHERE id = $1";
+pub const SET_PERSON_TIME_ZONE: &str = "UPDATE people SET time_zone = $2 WHERE id = $1";
+pub const SET_PERSON_DM_CHANNEL: &str = "UPDATE people SET dm_channel_id = $2 WHERE id = $1";
+
+pub const TEAM_ROLE_KEYS: &str = "SELECT person_id, role FROM team_roles WHERE team_id = $1";
+pub const INSERT_TEAM_ROLE: &str = "INSERT INTO team_roles (team_id, person_id, role) \
+     VALUES ($1, $2, $3) ON CONFLICT (team_id, person_id, role) DO NOTHING";
+pub const DELETE_TEAM_ROLE: &str =
+    "DELETE FROM team_roles WHERE team_id = $1 AND person_id = $2 AND role = $3";
+pub const TEAM_PEOPLE: &str = "SELECT p.id, p.platform, p.workspace_id, p.platform_user_id, \
+     p.display_name, p.time_zone, p.muted, p.paused_until, p.out_of_office, p.dm_channel_id, \
+     p.created_at, r.role FROM team_roles r JOIN people p ON p.id = r.person_id \
+     WHERE r.team_id = $1 ORDER BY p.platform_user_id, r.role";
+
+// ---- rounds and asks --------------------------------------------------------------------------
+
+/// The unique (team_id, scheduled_at) key decides races: the loser gets no row back.
+pub const INSERT_ROUND: &str = "INSERT INTO rounds (team_id, scheduled_at, status, created_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (team_id, scheduled_at) DO NOTHING RETURNING id";
+pub const ROUND_AT_SLOT: &str = "SELECT id, team_id, scheduled_at, status, created_at, closed_at \
+     FROM rounds WHERE team_id = $1 AND scheduled_at = $2";
+pub const ROUND_BY_ID: &str = "SELECT id, team_id, scheduled_at, status, created_at, closed_at \
+     FROM rounds WHERE id = $1";
+pub const CLOSE_ROUND: &str =
+    "UPDATE rounds SET status = 'closed', closed_at = $2 WHERE id = $1 AND status = 'open'";
+pub const LAST_ROUND_SLOT: &str = "SELECT MAX(scheduled_at) FROM rounds WHERE team_id = $1";
+
+pub const INSERT_ASK: &str = "INSERT INTO asks (round_id, person_id, prompt_id, status, \
+     created_at, updated_at) VALUES ($1, $2, $3, 'open', $4, $4) \
+     ON CONFLICT (round_id, person_id) DO NOTHING RETURNING id";
+pub const ASK_ID_BY_KEY: &str = "SELECT id FROM asks WHERE round_id = $1 AND person_id = $2";
+pub const ASK_BY_ID: &str = "SELECT id, round_id, person_id, prompt_id, status, reminders_sent, \
+     remind_at, created_at, updated_at FROM asks WHERE id = $1";
+pub const ASKS_OF_ROUND: &str =
+    "SELECT id, round_id, person_id, prompt_id, status, reminders_sent, \
+     remind_at, created_at, updated_at FROM asks WHERE round_id = $1 ORDER BY id";
+pub const SET_ASK_STATUS: &str = "UPDATE asks SET status = $2, updated_at = $3 WHERE id = $1";
+pub const RECORD_ASK_REMINDER: &str = "UPDATE asks SET reminders_sent = reminders_sent + 1, \
+     remind_at = $2, updated_at = $3 WHERE id = $1";
+
+// ---- prompts ----------------------------------------------------------------------------------
+
+pub const UPSERT_PROMPT: &str =
+    "INSERT INTO prompts (pack, key, text, tags) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (pack, key) DO UPDATE SET text = excluded.text, tags = excluded.tags";
+/// A second sighting (after a pack was exhausted and reset) moves the mark, never duplicates it.
+pub const RECORD_PROMPT_SEEN: &str = "INSERT INTO prompt_views (person_id, prompt_id, team_id, \
+     round_id, seen_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id, team_id, prompt_id) \
+     DO UPDATE SET round_id = excluded.round_id, seen_at = excluded.seen_at";
+pub const UNSEEN_PROMPTS: &str = "SELECT p.id, p.pack, p.key, p.text, p.tags FROM prompts p \
+     WHERE p.pack = $1 AND NOT EXISTS (SELECT 1 FROM prompt_views v \
+     WHERE v.prompt_id = p.id AND v.person_id = $2 AND v.team_id = $3) ORDER BY p.key";
+pub const RESET_PROMPT_VIEWS: &str =
+    "DELETE FROM prompt_views WHERE person_id = $2 AND team_id = $3 \
+     AND prompt_id IN (SELECT id FROM prompts WHERE pack = $1)";
+
+// ---- drafts and reviews -----------------------------------------------------------------------
+
+pub const INSERT_DRAFT: &str = "INSERT INTO drafts (team_id, author_id, ask_id, status, \
+     current_version, created_at, updated_at) VALUES ($1, $2, $3, 'editing', 1, $4, $4) RETURNING id";
+pub const INSERT_DRAFT_VERSION: &str = "INSERT INTO draft_versions (draft_id, version, body, \
+     editor_id, created_at) VALUES ($1, $2, $3, $4, $5)";
+/// Bumps and returns the version in one statement, so two editors never get the same number.
+pub const BUMP_DRAFT_VERSION: &str = "UPDATE drafts SET current_version = current_version + 1, \
+     updated_at = $2 WHERE id = $1 RETURNING current_version";
+pub const DRAFT_BY_ID: &str = "SELECT id, team_id, author_id, ask_id, status, current_version, \
+     created_at, updated_at FROM drafts WHERE id = $1";
+pub const DRAFT_VERSIONS: &str = "SELECT draft_id, version, body, editor_id, created_at \
+     FROM draft_versions WHERE draft_id = $1 ORDER BY version";
+pub const SET_DRAFT_STATUS: &str = "UPDATE drafts SET status = $2, updated_at = $3 WHERE id = $1";
+
+pub const INSERT_REVIEW: &str = "INSERT INTO reviews (draft_id, version, reviewer_id, decision, \
+     comment, decided_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+pub const REVIEWS_OF_DRAFT: &str = "SELECT id, draft_id, version, reviewer_id, decision, comment, \
+     decided_at FROM reviews WHERE draft_id = $1 ORDER BY decided_at, id";
+
+// ---- posts, nudges, shares --------------------------------------------------------------------
+
+/// Copies team, author and the approved body from the draft, so the post is what was approved.
+pub const INSERT_POST: &str = "INSERT INTO posts (draft_id, team_id, author_id, version, body, \
+     status, publish_at, created_at, updated_at) \
+     SELECT d.id, d.team_id, d.author_id, v.version, v.body, $3, $4, $5, $5 \
+     FROM drafts d JOIN draft_versions v ON v.draft_id = d.id \
+     WHERE d.id = $1 AND v.version = $2 ON CONFLICT (draft_id) DO NOTHING RETURNING id";
+pub const POST_ID_BY_DRAFT: &str = "SELECT id FROM posts WHERE draft_id = $1";
+pub const POST_BY_ID: &str = "SELECT id, draft_id, team_id, author_id, version, body, status, \
+     publish_at, published_at, canonical_url, canonical_network, channel_message_ref, created_at, \
+     updated_at FROM posts WHERE id = $1";
+pub const SET_POST_CANONICAL_LINK: &str = "UPDATE posts SET canonical_url = $2, \
+     canonical_network = $3, updated_at = $4 WHERE id = $1";
+pub const SET_POST_STATUS: &str =
+    "UPDATE posts SET status = $2, publish_at = COALESCE($3, publish_at), updated_at = $4 WHERE id = $1";
+pub const MARK_POST_PUBLISHED: &str = "UPDATE posts SET status = 'published', published_at = $3, \
+     channel_message_ref = $2, updated_at = $3 WHERE id = $1";
+
+pub const INSERT_NUDGE: &str = "INSERT INTO nudges (post_id, person_id, status, due_at) \
+     VALUES ($1, $2, 'pending', $3) ON CONFLICT (post_id, person_id) DO NOTHING RETURNING id";
+pub const NUDGE_ID_BY_KEY: &str = "SELECT id FROM nudges WHERE post_id = $1 AND person_id = $2";
+pub const NUDGES_OF_POST: &str = "SELECT id, post_id, person_id, status, due_at, sent_at, \
+     reminded_at FROM nudges WHERE post_id = $1 ORDER BY id";
+/// Stamps `sent_at` / `reminded_at` the first time the nudge reaches that status.
+pub const SET_NUDGE_STATUS: &str = "UPDATE nudges SET status = $2, \
+     sent_at = CASE WHEN $2 = 'sent' THEN COALESCE(sent_at, $3) ELSE sent_at END, \
+     reminded_at = CASE WHEN $2 = 'reminded' THEN COALESCE(reminded_at, $3) ELSE reminded_at END \
+     WHERE id = $1";
+
+pub const INSERT_SHARE: &str =
+    "INSERT INTO share_confirmations (post_id, person_id, network, url, \
+     confirmed_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (post_id, person_id, network) DO NOTHING";
+/// A later confirmation may bring the link the first one lacked; it never replaces one.
+pub const FILL_SHARE_URL: &str = "UPDATE share_confirmations SET url = $4 \
+     WHERE post_id = $1 AND person_id = $2 AND network = $3 AND url IS NULL";
+pub const SHARES_OF_POST: &str = "SELECT post_id, person_id, network, url, confirmed_at \
+     FROM share_confirmations WHERE post_id = $1 ORDER BY confirmed_at, id";
+
+// ---- outbox -----------------------------------------------------------------------------------
+
+pub const ENQUEUE: &str = "INSERT INTO outbox (idempotency_key, platform, workspace_id, lane, \
+     payload_json, status, attempts, not_before, created_at) \
+     VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING";
+pub const OUTBOX_BY_ID: &str = "SELECT id, idempotency_key, platform, workspace_id, lane, \
+     payload_json, status, attempts, not_before, claim_owner, claim_expires_at, last_error, \
+     platform_ref, created_at, sent_at FROM outbox WHERE id = $1";
+/// Every ack below names the owner: a worker whose lease expired and was reclaimed changes nothing.
+pub const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at = $3, platform_ref = $4, \
+     claim_owner = NULL, claim_expires_at = NULL \
+     WHERE id = $1 AND claim_owner = $2 AND status = 'pending'";
+pub const RETRY_LATER: &str = "UPDATE outbox SET not_before = $3, last_error = $4, \
+     claim_owner = NULL, claim_expires_at = NULL \
+     WHERE id = $1 AND claim_owner = $2 AND status = 'pending'";
+pub const MARK_FAILED: &str = "UPDATE outbox SET status = 'failed', last_error = $3, \
+     claim_owner = NULL, claim_expires_at = NULL \
+     WHERE id = $1 AND claim_owner = $2 AND status = 'pending'";
+pub const OUTBOX_DEPTH: &str =
+    "SELECT lane, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY lane";
+
+// ---- inbound events and audit -----------------------------------------------------------------
+
+pub const RECORD_INBOUND: &str = "INSERT INTO inbound_events (platform, key, received_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (platform, key) DO NOTHING";
+pub const PRUNE_INBOUND: &str = "DELETE FROM inbound_events WHERE received_at < $1";
+
+pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, team_id, actor, action, subject, \
+     detail_json) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+pub const AUDIT_LOG_ALL: &str = "SELECT id, at, team_id, actor, action, subject, detail_json \
+     FROM audit_log ORDER BY at DESC, id DESC LIMIT $1";
+pub const AUDIT_LOG_OF_TEAM: &str = "SELECT id, at, team_id, actor, action, subject, detail_json \
+     FROM audit_log WHERE team_id = $1 ORDER BY at DESC, id DESC LIMIT $2";

@@ -1,0 +1,112 @@
+//! Databases for the store conformance suite: a temp-file SQLite per case, and a fresh
+//! PostgreSQL database per case (created from `AMPLIFIER_TEST_POSTGRES_URL`, dropped afterwards).
+
+use amplifier::store::{self, redact_url, Backend, Store};
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub type CaseFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+/// One conformance case, written once, run against every backend.
+pub type Case = fn(Arc<dyn Store>) -> CaseFuture;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// Runs the case on a migrated store; a panic inside the case is reported as its failure.
+async fn run_case(store: Arc<dyn Store>, case: Case) -> Result<(), String> {
+    store.migrate().await.map_err(|e| e.to_string())?;
+    let outcome = tokio::spawn(case(store.clone())).await;
+    store.close().await;
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("{e:#}")),
+        Err(join) if join.is_panic() => {
+            let panic = join.into_panic();
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "panicked".to_string());
+            Err(message)
+        }
+        Err(join) => Err(join.to_string()),
+    }
+}
+
+pub fn run_sqlite(case: Case) -> Result<(), String> {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let url = format!("sqlite://{}", dir.path().join("amplifier.db").display());
+        let store = store::open(&url).await.map_err(|e| e.to_string())?;
+        if store.backend() != Backend::Sqlite {
+            return Err("store::open chose another backend for a sqlite:// URL".to_string());
+        }
+        run_case(store, case).await
+    })
+}
+
+/// A database name no other case, run or leftover of a crashed run uses.
+fn unique_database_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "amp_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// The same server URL pointing at another database.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    format!("{}/{}{}", &base[..path_start], database, query)
+}
+
+pub fn run_postgres(admin_url: &str, case: Case) -> Result<(), String> {
+    runtime().block_on(async {
+        let mut admin = PgConnection::connect(admin_url).await.map_err(|e| {
+            format!(
+                "cannot reach PostgreSQL at {} (AMPLIFIER_TEST_POSTGRES_URL): {e}",
+                redact_url(admin_url)
+            )
+        })?;
+        let database = unique_database_name();
+        admin
+            .execute(AssertSqlSafe(format!("CREATE DATABASE {database}")))
+            .await
+            .map_err(|e| format!("cannot create database {database}: {e}"))?;
+        let outcome = match store::open(&with_database(admin_url, &database)).await {
+            Ok(store) if store.backend() == Backend::Postgres => run_case(store, case).await,
+            Ok(_) => Err("store::open chose another backend for a postgres:// URL".to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let dropped = admin
+            .execute(AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+            )))
+            .await;
+        outcome?;
+        dropped.map_err(|e| format!("cannot drop database {database}: {e}"))?;
+        Ok(())
+    })
+}
