@@ -15,14 +15,13 @@ use amplifier::store::{
 };
 use anyhow::Context;
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use support::{Case, CaseFuture};
 
-const POSTGRES_URL_VAR: &str = "AMPLIFIER_TEST_POSTGRES_URL";
-const REQUIRE_POSTGRES_VAR: &str = "AMPLIFIER_REQUIRE_POSTGRES";
+const POSTGRES_URL_VAR: &str = support::POSTGRES_URL_VAR;
 
 /// Every conformance case, by name.
 const CASES: &[(&str, Case)] = &[
@@ -101,56 +100,8 @@ const CASES: &[(&str, Case)] = &[
 ];
 
 fn main() {
-    let args = Arguments::from_args();
-    let postgres_url = std::env::var(POSTGRES_URL_VAR)
-        .ok()
-        .filter(|url| !url.trim().is_empty());
-    let require_postgres = std::env::var(REQUIRE_POSTGRES_VAR)
-        .map(|v| matches!(v.trim(), "1" | "true" | "yes"))
-        .unwrap_or(false);
-
-    let mut trials = Vec::new();
-    for &(name, case) in CASES {
-        trials.push(Trial::test(format!("sqlite::{name}"), move || {
-            support::run_sqlite(case).map_err(Failed::from)
-        }));
-    }
-    for &(name, case) in CASES {
-        let name = format!("postgres::{name}");
-        trials.push(match (&postgres_url, require_postgres) {
-            (Some(url), _) => {
-                let url = url.clone();
-                Trial::test(name, move || {
-                    support::run_postgres(&url, case).map_err(Failed::from)
-                })
-            }
-            (None, true) => Trial::test(name, || {
-                Err(format!("{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set").into())
-            }),
-            // Listed as ignored; forced with --include-ignored it fails rather than pass unrun.
-            (None, false) => Trial::test(name, || {
-                Err(format!("{POSTGRES_URL_VAR} is not set: nothing to run against").into())
-            })
-            .with_ignored_flag(true),
-        });
-    }
-    trials.extend(open_trials(postgres_url.is_some() || require_postgres));
-
-    let skipped_postgres = postgres_url.is_none() && !require_postgres;
-    let notice = format!(
-        "NOTE: the PostgreSQL store suite did NOT run ({} cases ignored). Run it with \
-         {POSTGRES_URL_VAR}=postgres://postgres@127.0.0.1:5432/test cargo test --test store \
-         (add {REQUIRE_POSTGRES_VAR}=1 to make a missing database a failure).",
-        CASES.len()
-    );
-    if skipped_postgres {
-        println!("{notice}");
-    }
-    let conclusion = libtest_mimic::run(&args, trials);
-    if skipped_postgres {
-        println!("{notice}");
-    }
-    conclusion.exit();
+    let postgres_expected = support::postgres_url().is_some() || support::require_postgres();
+    support::run_suite("store", CASES, open_trials(postgres_expected));
 }
 
 /// `open` itself: URL schemes and connection errors, not per backend.

@@ -2,6 +2,7 @@
 //! PostgreSQL database per case (created from `AMPLIFIER_TEST_POSTGRES_URL`, dropped afterwards).
 
 use amplifier::store::{self, redact_url, Backend, Store};
+use libtest_mimic::{Arguments, Failed, Trial};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
 use std::future::Future;
 use std::pin::Pin;
@@ -109,4 +110,70 @@ pub fn run_postgres(admin_url: &str, case: Case) -> Result<(), String> {
         dropped.map_err(|e| format!("cannot drop database {database}: {e}"))?;
         Ok(())
     })
+}
+
+pub const POSTGRES_URL_VAR: &str = "AMPLIFIER_TEST_POSTGRES_URL";
+pub const REQUIRE_POSTGRES_VAR: &str = "AMPLIFIER_REQUIRE_POSTGRES";
+
+/// The PostgreSQL server the suites may create databases on, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// Whether a missing PostgreSQL is a failure (CI) rather than a listed skip.
+pub fn require_postgres() -> bool {
+    std::env::var(REQUIRE_POSTGRES_VAR)
+        .map(|v| matches!(v.trim(), "1" | "true" | "yes"))
+        .unwrap_or(false)
+}
+
+/// Runs every case on SQLite and on PostgreSQL (or lists the PostgreSQL half as ignored, saying so
+/// plainly, when no server is configured and none is required), plus `extra` trials; then exits.
+pub fn run_suite(suite: &str, cases: &'static [(&'static str, Case)], extra: Vec<Trial>) -> ! {
+    let args = Arguments::from_args();
+    let postgres_url = postgres_url();
+    let require_postgres = require_postgres();
+
+    let mut trials = Vec::new();
+    for &(name, case) in cases {
+        trials.push(Trial::test(format!("sqlite::{name}"), move || {
+            run_sqlite(case).map_err(Failed::from)
+        }));
+    }
+    for &(name, case) in cases {
+        let name = format!("postgres::{name}");
+        trials.push(match (&postgres_url, require_postgres) {
+            (Some(url), _) => {
+                let url = url.clone();
+                Trial::test(name, move || run_postgres(&url, case).map_err(Failed::from))
+            }
+            (None, true) => Trial::test(name, || {
+                Err(format!("{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set").into())
+            }),
+            // Listed as ignored; forced with --include-ignored it fails rather than pass unrun.
+            (None, false) => Trial::test(name, || {
+                Err(format!("{POSTGRES_URL_VAR} is not set: nothing to run against").into())
+            })
+            .with_ignored_flag(true),
+        });
+    }
+    trials.extend(extra);
+
+    let skipped_postgres = postgres_url.is_none() && !require_postgres;
+    let notice = format!(
+        "NOTE: the PostgreSQL {suite} suite did NOT run ({} cases ignored). Run it with \
+         {POSTGRES_URL_VAR}=postgres://postgres@127.0.0.1:5432/test cargo test --test {suite} \
+         (add {REQUIRE_POSTGRES_VAR}=1 to make a missing database a failure).",
+        cases.len()
+    );
+    if skipped_postgres {
+        println!("{notice}");
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    if skipped_postgres {
+        println!("{notice}");
+    }
+    conclusion.exit()
 }
