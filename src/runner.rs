@@ -27,7 +27,15 @@ pub async fn run(
         .await
         .with_context(|| format!("migrating the database {redacted}"))?;
     let report = crate::teams::sync_config_teams(&*store, &config, clock.now()).await?;
-    tracing::info!(database = %redacted, ?report, "teams synced from the config");
+    tracing::info!(
+        database = %redacted,
+        teams_created = report.teams_created,
+        teams_updated = report.teams_updated,
+        people_added = report.people_added,
+        roles_added = report.roles_added,
+        roles_removed = report.roles_removed,
+        "teams synced from the config"
+    );
     for platform in config.platforms_in_use() {
         tracing::warn!(%platform, "this build has no {platform} adapter yet: rounds are opened and recorded, messages wait in the outbox");
     }

@@ -83,6 +83,36 @@ pub fn with_database(url: &str, database: &str) -> String {
     format!("{}/{}{}", &base[..path_start], database, query)
 }
 
+/// Creates an empty database on the server of `admin_url`; returns its URL and name.
+pub async fn create_database(admin_url: &str) -> Result<(String, String), String> {
+    let mut admin = PgConnection::connect(admin_url).await.map_err(|e| {
+        format!(
+            "cannot reach PostgreSQL at {} ({POSTGRES_URL_VAR}): {e}",
+            redact_url(admin_url)
+        )
+    })?;
+    let database = unique_database_name();
+    admin
+        .execute(AssertSqlSafe(format!("CREATE DATABASE {database}")))
+        .await
+        .map_err(|e| format!("cannot create database {database}: {e}"))?;
+    Ok((with_database(admin_url, &database), database))
+}
+
+/// Drops a database made by [`create_database`], even if something is still connected.
+pub async fn drop_database(admin_url: &str, database: &str) -> Result<(), String> {
+    let mut admin = PgConnection::connect(admin_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    admin
+        .execute(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+        )))
+        .await
+        .map_err(|e| format!("cannot drop database {database}: {e}"))?;
+    Ok(())
+}
+
 pub fn run_postgres(admin_url: &str, case: Case) -> Result<(), String> {
     runtime().block_on(async {
         let mut admin = PgConnection::connect(admin_url).await.map_err(|e| {

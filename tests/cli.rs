@@ -1,0 +1,416 @@
+//! The `amplifier` binary as a person uses it: `check`, `migrate` and `run`, with good and bad configs.
+
+#[allow(dead_code)]
+mod support;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = vec![
+        Trial::test(
+            "check_example_prints_next_prompt_times",
+            check_example_prints_next_prompt_times,
+        ),
+        Trial::test(
+            "check_reports_each_kind_of_bad_config_with_its_key",
+            check_reports_each_kind_of_bad_config_with_its_key,
+        ),
+        Trial::test(
+            "check_reports_every_problem_at_once",
+            check_reports_every_problem_at_once,
+        ),
+        Trial::test(
+            "check_without_a_config_file_says_how_to_get_one",
+            check_without_a_config_file_says_how_to_get_one,
+        ),
+        Trial::test(
+            "migrate_creates_the_schema_on_a_fresh_sqlite_file",
+            migrate_creates_the_schema_on_a_fresh_sqlite_file,
+        ),
+        Trial::test(
+            "run_with_nothing_configured_names_the_keys_and_variables",
+            run_with_nothing_configured_names_the_keys_and_variables,
+        ),
+        Trial::test(
+            "run_syncs_teams_opens_rounds_and_stops_on_sigterm",
+            run_syncs_teams_opens_rounds_and_stops_on_sigterm,
+        ),
+        Trial::test("help_and_version", help_and_version),
+    ];
+    let pg = "migrate_creates_the_schema_on_a_fresh_postgres_database";
+    trials.push(
+        match (support::postgres_url(), support::require_postgres()) {
+            (Some(url), _) => Trial::test(pg, move || migrate_on_postgres(&url)),
+            (None, true) => Trial::test(pg, || {
+                Err(format!(
+                    "{}=1 but {} is not set",
+                    support::REQUIRE_POSTGRES_VAR,
+                    support::POSTGRES_URL_VAR
+                )
+                .into())
+            }),
+            (None, false) => Trial::test(pg, || {
+                Err(format!("{} is not set", support::POSTGRES_URL_VAR).into())
+            })
+            .with_ignored_flag(true),
+        },
+    );
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn amplifier() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_amplifier"));
+    // The tests decide every input: no inherited overrides.
+    for var in [
+        "AMPLIFIER_CONFIG",
+        "AMPLIFIER_DATABASE_URL",
+        "AMPLIFIER_SLACK_BOT_TOKEN",
+        "AMPLIFIER_SLACK_APP_TOKEN",
+        "AMPLIFIER_SLACK_SIGNING_SECRET",
+        "AMPLIFIER_DISCORD_TOKEN",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml")
+}
+
+const SHELL_TEAM: &str = r#"
+[[teams]]
+name = "Demo"
+platform = "shell"
+workspace_id = "local"
+leaders = ["alice"]
+approvers = ["carol"]
+members = ["dan", "erin"]
+share_channel = "general"
+time_zone = "Europe/Berlin"
+"#;
+
+fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("amplifier.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn check_example_prints_next_prompt_times() -> Result<(), Failed> {
+    let output = amplifier()
+        .args(["check", "--config"])
+        .arg(example())
+        .output()?;
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("is valid"), "{stdout}");
+    // Leadership: Mondays 09:00 Berlin; Community: "30 8 * * 2", Unix day 2 = Tuesday, 08:30 New York.
+    let mondays = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Mon ") && l.ends_with("09:00 CET"))
+        .count();
+    let tuesdays = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Tue ") && l.contains("08:30 E"))
+        .count();
+    assert_eq!((mondays, tuesdays), (3, 3), "{stdout}");
+    assert!(
+        !stdout.contains("replace-me"),
+        "secrets never print: {stdout}"
+    );
+    Ok(())
+}
+
+fn check_reports_each_kind_of_bad_config_with_its_key() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let cases: &[(&str, String, &[&str])] = &[
+        (
+            "unknown zone",
+            SHELL_TEAM.replace("Europe/Berlin", "Europe/Pariss"),
+            &["teams[0].time_zone", "did you mean \"Europe/Paris\""],
+        ),
+        (
+            "bad cron field",
+            format!("{SHELL_TEAM}prompt_schedule = \"0 9 * * 8\"\n"),
+            &["teams[0].prompt_schedule", "day-of-week"],
+        ),
+        (
+            "bad duration",
+            format!("{SHELL_TEAM}reminder_after = \"tomorrow\"\n"),
+            &["teams[0].reminder_after", "24h"],
+        ),
+        (
+            "bad platform id",
+            SHELL_TEAM.replace("\"alice\"", "\"alice smith\""),
+            &["teams[0].leaders[0]"],
+        ),
+        (
+            "duplicate team",
+            format!("{SHELL_TEAM}{SHELL_TEAM}"),
+            &["teams[1].name", "unique"],
+        ),
+        (
+            "no approver",
+            SHELL_TEAM.replace("approvers = [\"carol\"]\n", ""),
+            &["teams[0].approvers", "self_approval"],
+        ),
+        (
+            "never fires",
+            format!("{SHELL_TEAM}prompt_schedule = \"0 9 31 4 *\"\n"),
+            &["teams[0].prompt_schedule", "never fires"],
+        ),
+        (
+            "unknown key",
+            format!("{SHELL_TEAM}time_zon = \"UTC\"\n"),
+            &["time_zon"],
+        ),
+        (
+            "slack ids on a slack team",
+            SHELL_TEAM.replace("platform = \"shell\"", "platform = \"slack\""),
+            &["teams[0].workspace_id", "slack.bot_token"],
+        ),
+    ];
+    for (what, config, expected) in cases {
+        let path = write_config(dir.path(), config);
+        let output = amplifier()
+            .arg("check")
+            .arg("--config")
+            .arg(&path)
+            .output()?;
+        let (_, stderr) = text(&output);
+        assert!(!output.status.success(), "{what}: should fail");
+        for needle in *expected {
+            assert!(
+                stderr.contains(needle),
+                "{what}: {needle:?} not in:\n{stderr}"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn check_reports_every_problem_at_once() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let config = SHELL_TEAM
+        .replace("approvers = [\"carol\"]\n", "")
+        .replace("\"dan\"", "\"dan smith\"");
+    let path = write_config(dir.path(), &config);
+    let output = amplifier()
+        .arg("check")
+        .arg("--config")
+        .arg(&path)
+        .output()?;
+    let (_, stderr) = text(&output);
+    assert!(stderr.contains("2 problems"), "{stderr}");
+    assert!(
+        stderr.contains("teams[0].approvers") && stderr.contains("teams[0].members[0]"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+fn check_without_a_config_file_says_how_to_get_one() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let output = amplifier().arg("check").current_dir(dir.path()).output()?;
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("amplifier.toml") && stderr.contains("config.example.toml"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+fn migrate_creates_the_schema_on_a_fresh_sqlite_file() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let path = write_config(dir.path(), SHELL_TEAM);
+    for _ in 0..2 {
+        let output = amplifier()
+            .arg("migrate")
+            .arg("--config")
+            .arg(&path)
+            .output()?;
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{stderr}");
+        assert!(stdout.contains("schema version 1"), "{stdout}");
+    }
+    let db = dir.path().join("amplifier.db");
+    assert!(db.exists(), "the default database sits next to the config");
+    let tables = runtime().block_on(async {
+        let store = amplifier::store::open(&format!("sqlite://{}", db.display())).await?;
+        let version = store.schema_version().await?;
+        store.close().await;
+        anyhow::Ok(version)
+    })?;
+    assert_eq!(tables, Some(1));
+    Ok(())
+}
+
+fn migrate_on_postgres(admin_url: &str) -> Result<(), Failed> {
+    let rt = runtime();
+    let (url, name) = rt.block_on(support::create_database(admin_url))?;
+    let dir = tempfile::tempdir()?;
+    let path = write_config(dir.path(), SHELL_TEAM);
+    let output = amplifier()
+        .arg("migrate")
+        .arg("--config")
+        .arg(&path)
+        .env("AMPLIFIER_DATABASE_URL", &url)
+        .output()?;
+    let (stdout, stderr) = text(&output);
+    let version = rt.block_on(async {
+        let store = amplifier::store::open(&url).await?;
+        let version = store.schema_version().await?;
+        store.close().await;
+        anyhow::Ok(version)
+    });
+    rt.block_on(support::drop_database(admin_url, &name))?;
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("schema version 1") && stdout.contains("postgres://"),
+        "{stdout}"
+    );
+    assert_eq!(version?, Some(1));
+    assert!(
+        !dir.path().join("amplifier.db").exists(),
+        "the environment's URL wins over the default"
+    );
+    Ok(())
+}
+
+fn run_with_nothing_configured_names_the_keys_and_variables() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let path = write_config(dir.path(), "[log]\nlevel = \"info\"\n");
+    let output = amplifier().arg("run").arg("--config").arg(&path).output()?;
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    for needle in [
+        "AMPLIFIER_SLACK_BOT_TOKEN",
+        "AMPLIFIER_SLACK_APP_TOKEN",
+        "AMPLIFIER_DISCORD_TOKEN",
+        "discord.application_id",
+        "platform = \"shell\"",
+    ] {
+        assert!(stderr.contains(needle), "{needle} not in:\n{stderr}");
+    }
+    Ok(())
+}
+
+fn run_syncs_teams_opens_rounds_and_stops_on_sigterm() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    // Every minute, so the catch-up at start always has a slot within the window to open.
+    let config = format!("[log]\nformat = \"json\"\n[http]\nlisten = \"127.0.0.1:0\"\n{SHELL_TEAM}prompt_schedule = \"* * * * *\"\n");
+    let path = write_config(dir.path(), &config);
+    let mut child = amplifier()
+        .arg("run")
+        .arg("--config")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains("scheduler running"))
+    {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                return Err(
+                    format!("no 'round opened' line within 60 s:\n{}", seen.join("\n")).into(),
+                );
+            }
+        }
+    }
+    assert!(
+        seen.iter().all(|l| l.starts_with('{')),
+        "log.format = json gives JSON lines: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|l| l.contains("scheduler running")),
+        "{seen:?}"
+    );
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()?;
+    assert!(status.success());
+    let exit = wait_with_deadline(&mut child, Duration::from_secs(30))?;
+    assert!(exit.success(), "graceful exit on SIGTERM: {exit:?}");
+    let (teams, rounds) = runtime().block_on(async {
+        let store = amplifier::store::open(&format!(
+            "sqlite://{}",
+            dir.path().join("amplifier.db").display()
+        ))
+        .await?;
+        let teams = store.teams().await?;
+        let rounds = store.last_round_slot(teams[0].id).await?;
+        store.close().await;
+        anyhow::Ok((teams, rounds))
+    })?;
+    assert_eq!(teams.len(), 1);
+    assert_eq!(teams[0].name, "Demo");
+    assert!(rounds.is_some(), "the catch-up opened a round");
+    Ok(())
+}
+
+fn wait_with_deadline(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Result<std::process::ExitStatus, Failed> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("the process did not exit in time".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn help_and_version() -> Result<(), Failed> {
+    let help = amplifier().arg("--help").output()?;
+    let (stdout, _) = text(&help);
+    for word in ["run", "check", "migrate", "--config"] {
+        assert!(stdout.contains(word), "{word} not in help:\n{stdout}");
+    }
+    let version = amplifier().arg("--version").output()?;
+    assert!(text(&version).0.contains(env!("CARGO_PKG_VERSION")));
+    Ok(())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
