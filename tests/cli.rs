@@ -1,6 +1,5 @@
 //! The `amplifier` binary as a person uses it: `check`, `migrate` and `run`, with good and bad configs.
 
-#[allow(dead_code)]
 mod support;
 
 use libtest_mimic::{Arguments, Failed, Trial};

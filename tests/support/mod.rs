@@ -1,6 +1,9 @@
 //! Databases for the store conformance suite: a temp-file SQLite per case, and a fresh
 //! PostgreSQL database per case (created from `AMPLIFIER_TEST_POSTGRES_URL`, dropped afterwards).
 
+// Each test binary uses a part of this module.
+#![allow(dead_code)]
+
 use amplifier::store::{self, redact_url, Backend, Store};
 use libtest_mimic::{Arguments, Failed, Trial};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
