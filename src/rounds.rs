@@ -19,11 +19,19 @@ pub struct RoundPlan {
     pub zones: Vec<Tz>,
 }
 
+/// A round this caller opened, with the zone whose local slot it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedRound {
+    pub round: RoundId,
+    pub slot: DateTime<Utc>,
+    pub zone: Tz,
+}
+
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoundsReport {
     /// Rounds this caller opened (exactly one caller opens each slot).
-    pub opened: Vec<(RoundId, DateTime<Utc>)>,
+    pub opened: Vec<OpenedRound>,
     /// Slots due now that another caller (a replica, an earlier run) had already opened, missed or closed.
     pub already_handled: Vec<DateTime<Utc>>,
     /// Slots older than the catch-up window, recorded as missed and never prompted.
@@ -96,7 +104,11 @@ pub async fn open_due_rounds(
             match store.open_round(plan.team, slot, now).await? {
                 RoundOpened::Created(id) => {
                     audit(store, plan, "round.opened", slot, now, zone).await?;
-                    report.opened.push((id, slot));
+                    report.opened.push(OpenedRound {
+                        round: id,
+                        slot,
+                        zone: *zone,
+                    });
                 }
                 RoundOpened::AlreadyOpen(_) | RoundOpened::AlreadyDone(..) => {
                     report.already_handled.push(slot)

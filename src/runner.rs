@@ -47,8 +47,8 @@ pub async fn run(
         for plan in &plans {
             let report =
                 open_due_rounds(&*store, plan, now, config.scheduler.catch_up_window.0).await?;
-            for (round, slot) in &report.opened {
-                tracing::info!(team = %plan.team_name, round = %round, slot = %slot, "round opened");
+            for opened in &report.opened {
+                tracing::info!(team = %plan.team_name, round = %opened.round, slot = %opened.slot, "round opened");
             }
             if !report.missed.is_empty() || report.missed_not_listed > 0 {
                 tracing::warn!(team = %plan.team_name, missed = report.missed.len() + report.missed_not_listed, "slots passed while the bot was down; recorded as missed");

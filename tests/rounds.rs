@@ -84,7 +84,7 @@ async fn drive(
     let mut now = from;
     while now <= until {
         let report = open_due_rounds(store, plan, now, WINDOW).await?;
-        opened.extend(report.opened.iter().map(|(_, slot)| *slot));
+        opened.extend(report.opened.iter().map(|o| o.slot));
         let next = next_wake(std::slice::from_ref(plan), now).context("schedule fires")?;
         now = next.min(now + step);
     }
@@ -103,7 +103,7 @@ async fn catch_up_opens_a_recent_slot_once_across_restarts(
     let slot = utc(2026, 11, 30, 8, 0);
     let first = open_due_rounds(&*store, &plan, slot + Span::minutes(40), WINDOW).await?;
     assert_eq!(first.opened.len(), 1, "{first:?}");
-    assert_eq!(first.opened[0].1, slot);
+    assert_eq!(first.opened[0].slot, slot);
     // Restarts a minute and an hour later find nothing to do.
     for later in [41, 100] {
         let again = open_due_rounds(&*store, &plan, slot + Span::minutes(later), WINDOW).await?;
@@ -159,7 +159,7 @@ async fn long_downtime_records_missed_slots_and_never_prompts_late(
     // The next Monday opens normally.
     let next = open_due_rounds(&*store, &plan, utc(2026, 11, 30, 9, 0), WINDOW).await?;
     assert_eq!(next.opened.len(), 1);
-    let round = store.round(next.opened[0].0).await?.context("round")?;
+    let round = store.round(next.opened[0].round).await?.context("round")?;
     assert_eq!(round.status, RoundStatus::Open);
     Ok(())
 }
