@@ -22,6 +22,9 @@ pub fn team_spec(team: &TeamConfig) -> TeamSpec {
     for id in &team.approvers {
         grant(id, Role::Approver);
     }
+    for id in &team.admins {
+        grant(id, Role::Admin);
+    }
     if let Members::List(ids) = &team.members {
         for id in ids {
             grant(id, Role::Member);

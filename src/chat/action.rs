@@ -13,6 +13,8 @@ pub enum Action {
     SkipAsk { ask: i64 },
     /// Prompt: ask again tomorrow.
     RemindTomorrow { ask: i64 },
+    /// `/amplify draft` with no text: the editor for a new draft.
+    NewDraft,
     /// Draft preview: send the current version to review.
     SubmitDraft { draft: i64 },
     /// Draft preview: open the editor with the current text.
@@ -51,6 +53,7 @@ impl Action {
         let verb = parts.next()?;
         let mut num = || parts.next().and_then(|p| p.parse::<i64>().ok()).filter(|n| *n > 0);
         let action = match verb {
+            "nd" => Action::NewDraft,
             "we" => Action::WriteInEditor { ask: num()? },
             "sk" => Action::SkipAsk { ask: num()? },
             "rt" => Action::RemindTomorrow { ask: num()? },
@@ -81,6 +84,7 @@ impl Action {
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Action::NewDraft => write!(f, "nd"),
             Action::WriteInEditor { ask } => write!(f, "we:{ask}"),
             Action::SkipAsk { ask } => write!(f, "sk:{ask}"),
             Action::RemindTomorrow { ask } => write!(f, "rt:{ask}"),
@@ -111,6 +115,7 @@ mod tests {
         let all = [
             Action::WriteInEditor { ask: max },
             Action::SkipAsk { ask: 1 },
+            Action::NewDraft,
             Action::RemindTomorrow { ask: 2 },
             Action::SubmitDraft { draft: 3 },
             Action::EditDraft { draft: 4 },

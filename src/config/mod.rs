@@ -219,6 +219,9 @@ pub struct TeamConfig {
     /// People who review drafts.
     #[serde(default)]
     pub approvers: Vec<String>,
+    /// People who may change teams with `/amplify team …` in this workspace.
+    #[serde(default)]
+    pub admins: Vec<String>,
     /// Leaders may approve their own drafts.
     #[serde(default)]
     pub self_approval: bool,

@@ -241,6 +241,9 @@ fn check_team(
             problems,
         );
     }
+    for (j, id) in team.admins.iter().enumerate() {
+        check_id(p, IdKind::User, format!("{key}.admins[{j}]"), id, problems);
+    }
     if let Members::List(ids) = &team.members {
         for (j, id) in ids.iter().enumerate() {
             check_id(p, IdKind::User, format!("{key}.members[{j}]"), id, problems);

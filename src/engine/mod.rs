@@ -1,0 +1,244 @@
+//! The weekly routine: turns chat events and clock ticks into state changes plus outbox rows, committed in one
+//! transaction, each inbound event applied once.
+//!
+//! One module per step: [`prompts`], [`drafts`], [`review`], [`publish`], [`nudges`], [`digest`], [`commands`].
+//! Every function takes `now`; nothing here reads the wall clock or knows a platform.
+
+pub mod commands;
+pub mod digest;
+pub mod drafts;
+pub mod nudges;
+pub mod prompts;
+pub mod publish;
+pub mod review;
+mod turn;
+
+pub use turn::Turn;
+
+use crate::chat::{Event, EventKind};
+use crate::config::TeamConfig;
+use crate::domain::working_hours::WorkingHours;
+use crate::prompts::PromptPack;
+use crate::store::{Person, PromptSpec, Role, Store, StoreError, Team, TeamId};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the engine could not apply an event or a tick. User mistakes are not errors: they are answered in chat.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("team {team}: its stored settings cannot be read ({message}); run `amplifier check` and restart")]
+    Settings { team: String, message: String },
+    #[error("team {team}: prompt pack: {message}")]
+    PromptPack { team: String, message: String },
+}
+
+/// What became of one inbound event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Applied,
+    /// The same key was applied before (a platform redelivery): nothing happened.
+    Duplicate,
+}
+
+/// The routine over one store.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    /// Where relative prompt packs are read from (the config file's directory).
+    base_dir: PathBuf,
+    catch_up_window: Duration,
+}
+
+/// A team with its settings, as stored.
+#[derive(Debug, Clone)]
+pub struct TeamCtx {
+    pub team: Team,
+    pub settings: TeamConfig,
+}
+
+impl TeamCtx {
+    pub fn zone(&self) -> Tz {
+        self.settings.time_zone.0
+    }
+
+    /// A person's zone: their own when known, else the team's.
+    pub fn zone_of(&self, person: &Person) -> Tz {
+        person
+            .time_zone
+            .as_deref()
+            .and_then(|z| crate::zone::parse_zone(z).ok())
+            .unwrap_or(self.zone())
+    }
+
+    /// A person's working window for prompts and nudges.
+    pub fn working_hours_of(&self, person: &Person) -> WorkingHours {
+        WorkingHours {
+            zone: self.zone_of(person),
+            quiet_start: self.settings.quiet_hours.start.0,
+            quiet_end: self.settings.quiet_hours.end.0,
+            weekends_quiet: self.settings.weekends == crate::config::WeekendRule::Quiet,
+        }
+    }
+}
+
+/// Whether a person is away (paused until a later date, or out of office) at `now`.
+pub fn is_away(person: &Person, now: DateTime<Utc>) -> bool {
+    person.out_of_office || person.paused_until.is_some_and(|until| until > now)
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, base_dir: PathBuf, catch_up_window: Duration) -> Engine {
+        Engine { store, base_dir, catch_up_window }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Loads every team's prompt pack into the store (keys are stable; texts may be reworded).
+    pub async fn load_prompt_packs(&self) -> Result<(), EngineError> {
+        for team in self.store.teams().await? {
+            let ctx = team_ctx(team)?;
+            let pack = self.pack(&ctx)?;
+            let specs: Vec<PromptSpec> = pack
+                .prompts
+                .iter()
+                .map(|p| PromptSpec { key: p.key.clone(), text: p.text.clone(), tags: p.tags.clone() })
+                .collect();
+            self.store.upsert_prompts(&pack.name, &specs).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn pack(&self, ctx: &TeamCtx) -> Result<PromptPack, EngineError> {
+        PromptPack::load(&ctx.settings.prompt_pack, &self.base_dir)
+            .map_err(|e| EngineError::PromptPack { team: ctx.team.name.clone(), message: e.to_string() })
+    }
+
+    /// Applies one inbound event, once: a redelivery with the same key changes nothing.
+    pub async fn handle(&self, event: &Event, now: DateTime<Utc>) -> Result<Handled, EngineError> {
+        let span = tracing::info_span!("event", key = %event.key, platform = %event.platform);
+        let _enter = span.enter();
+        let tx = self.store.begin().await?;
+        if !tx.record_inbound(&event.key, event.platform, now).await? {
+            tx.rollback().await?;
+            return Ok(Handled::Duplicate);
+        }
+        let person = tx.upsert_person(event.platform, &event.workspace_id, &event.person, now).await?.id();
+        let person = tx.person(person).await?.ok_or(StoreError::NotFound { what: "person", id: event.person.clone() })?;
+        let mut turn = Turn::for_event(&*tx, event, person, now);
+        let outcome = self.dispatch(&mut turn).await;
+        match outcome {
+            Ok(()) => {
+                turn.flush().await?;
+                tx.commit().await?;
+                Ok(Handled::Applied)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn dispatch(&self, turn: &mut Turn<'_>) -> Result<(), EngineError> {
+        let event = turn.event().clone();
+        match &event.kind {
+            EventKind::DirectMessage { text } => drafts::on_direct_message(self, turn, text).await,
+            EventKind::Button { action, raw_id } => match action {
+                Some(action) => self.on_action(turn, action, None).await,
+                None => forged(turn, raw_id).await,
+            },
+            EventKind::ModalSubmit { action, raw_id, fields } => match action {
+                Some(action) => self.on_action(turn, action, Some(fields)).await,
+                None => forged(turn, raw_id).await,
+            },
+            EventKind::Command { text } => commands::on_command(self, turn, text).await,
+            EventKind::DraftFromMessage { text } => drafts::start_from_message(self, turn, text).await,
+            EventKind::HomeOpened => commands::on_home(self, turn).await,
+            EventKind::MemberJoined | EventKind::MemberLeft => nudges::on_membership(self, turn).await,
+        }
+    }
+
+    async fn on_action(
+        &self,
+        turn: &mut Turn<'_>,
+        action: &crate::chat::Action,
+        fields: Option<&Vec<(String, String)>>,
+    ) -> Result<(), EngineError> {
+        use crate::chat::Action as A;
+        match action {
+            A::WriteInEditor { .. } | A::SkipAsk { .. } | A::RemindTomorrow { .. } => {
+                prompts::on_action(self, turn, action, fields).await
+            }
+            A::NewDraft | A::SubmitDraft { .. } | A::EditDraft { .. } | A::DiscardDraft { .. } => {
+                drafts::on_action(self, turn, action, fields).await
+            }
+            A::Approve { .. } | A::EditAndApprove { .. } | A::RequestChanges { .. } | A::Reject { .. } => {
+                review::on_action(self, turn, action, fields).await
+            }
+            A::PasteLink { .. } | A::SkipOwnPost { .. } | A::PublishNow { .. } => {
+                publish::on_action(self, turn, action, fields).await
+            }
+            A::Shared { .. } | A::PasteShareLink { .. } | A::NotThisTime { .. } => {
+                nudges::on_action(self, turn, action, fields).await
+            }
+        }
+    }
+
+    /// Does everything the clock makes due: rounds and their asks, reminders, publishing, nudges, digests.
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, EngineError> {
+        let mut report = TickReport::default();
+        for team in self.store.teams().await? {
+            let ctx = team_ctx(team)?;
+            report.asks += prompts::open_rounds(self, &ctx, now).await?;
+            report.digests += digest::send_due(self, &ctx, now).await?;
+        }
+        report.reminders += prompts::send_reminders(self, now).await?;
+        report.published += publish::publish_due(self, now).await?;
+        report.nudges += nudges::send_due(self, now).await?;
+        report.nudge_reminders += nudges::send_reminders(self, now).await?;
+        Ok(report)
+    }
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub asks: usize,
+    pub reminders: usize,
+    pub published: usize,
+    pub nudges: usize,
+    pub nudge_reminders: usize,
+    pub digests: usize,
+}
+
+/// Reads a team's stored settings.
+pub fn team_ctx(team: Team) -> Result<TeamCtx, EngineError> {
+    let settings: TeamConfig = serde_json::from_str(&team.settings_json)
+        .map_err(|e| EngineError::Settings { team: team.name.clone(), message: e.to_string() })?;
+    Ok(TeamCtx { team, settings })
+}
+
+/// The team and role of a person for an action on `team`; `None` when they hold no role there.
+pub async fn roles_in(store: &dyn Store, team: TeamId, person: &Person) -> Result<Vec<Role>, EngineError> {
+    Ok(store
+        .team_people(team)
+        .await?
+        .into_iter()
+        .filter(|(p, _)| p.id == person.id)
+        .map(|(_, role)| role)
+        .collect())
+}
+
+/// A button or form id we did not make: refused, audited, answered.
+async fn forged(turn: &mut Turn<'_>, raw_id: &str) -> Result<(), EngineError> {
+    turn.audit(None, "action.refused", "action", serde_json::json!({ "reason": "unknown action id", "id": raw_id.chars().take(120).collect::<String>() }))
+        .await?;
+    turn.reply("That button is not one of mine, or it is out of date. Type /amplify status to see what is open.");
+    Ok(())
+}

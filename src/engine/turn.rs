@@ -1,0 +1,165 @@
+//! One unit of work inside a transaction: the event (if any), the person acting, `now`, and the outbox rows
+//! the work causes, enqueued together when the turn is flushed.
+
+use super::EngineError;
+use crate::chat::{Destination, Event, Message, Modal, Outbound};
+use crate::domain::Platform;
+use crate::store::{AuditEntry, Lane, NewOutboxMessage, Person, Store, TeamId};
+use chrono::{DateTime, Utc};
+
+pub struct Turn<'a> {
+    store: &'a dyn Store,
+    event: Option<&'a Event>,
+    person: Option<Person>,
+    now: DateTime<Utc>,
+    rows: Vec<NewOutboxMessage>,
+    seq: u32,
+}
+
+impl<'a> Turn<'a> {
+    pub fn for_event(store: &'a dyn Store, event: &'a Event, person: Person, now: DateTime<Utc>) -> Turn<'a> {
+        Turn { store, event: Some(event), person: Some(person), now, rows: Vec::new(), seq: 0 }
+    }
+
+    /// Work the clock caused: every row needs an explicit key derived from its cause.
+    pub fn for_tick(store: &'a dyn Store, now: DateTime<Utc>) -> Turn<'a> {
+        Turn { store, event: None, person: None, now, rows: Vec::new(), seq: 0 }
+    }
+
+    pub fn store(&self) -> &'a dyn Store {
+        self.store
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The event being handled. Only called from event handlers.
+    pub fn event(&self) -> &'a Event {
+        self.event.expect("an event handler runs with an event")
+    }
+
+    /// The person acting. Only called from event handlers.
+    pub fn person(&self) -> &Person {
+        self.person.as_ref().expect("an event handler runs with a person")
+    }
+
+    fn next_key(&mut self) -> String {
+        self.seq += 1;
+        match self.event {
+            Some(event) => format!("ev:{}:{}:{}", event.platform, event.key, self.seq),
+            None => format!("tick:{}:{}", self.now.timestamp_millis(), self.seq),
+        }
+    }
+
+    fn push(&mut self, key: String, platform: Platform, workspace_id: &str, lane: Lane, op: &Outbound, not_before: DateTime<Utc>) {
+        self.rows.push(NewOutboxMessage {
+            idempotency_key: key,
+            platform,
+            workspace_id: workspace_id.to_string(),
+            lane,
+            payload_json: serde_json::to_string(op).expect("outbound messages always serialize"),
+            not_before,
+        });
+    }
+
+    /// A private reply to the person who acted, where they acted.
+    pub fn reply(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        self.reply_message(Message::new(text.clone()).say(text));
+    }
+
+    pub fn reply_message(&mut self, message: Message) {
+        let event = self.event();
+        let op = if event.channel.is_none() || self.is_dm() {
+            Outbound::Send { workspace_id: event.workspace_id.clone(), to: Destination::Person(event.person.clone()), message }
+        } else {
+            Outbound::Private {
+                workspace_id: event.workspace_id.clone(),
+                person: event.person.clone(),
+                channel: event.channel.clone(),
+                message,
+            }
+        };
+        let key = self.next_key();
+        self.push(key, event.platform, &event.workspace_id, Lane::Interactive, &op, self.now);
+    }
+
+    /// Whether the event happened in the person's DM with the bot.
+    fn is_dm(&self) -> bool {
+        matches!(self.event().kind, crate::chat::EventKind::DirectMessage { .. })
+    }
+
+    /// Opens a form for the person who acted, in answer to this event.
+    pub fn open_modal(&mut self, modal: Modal) {
+        let event = self.event();
+        let op = Outbound::OpenModal {
+            workspace_id: event.workspace_id.clone(),
+            person: event.person.clone(),
+            trigger: event.key.clone(),
+            modal,
+        };
+        let key = self.next_key();
+        self.push(key, event.platform, &event.workspace_id, Lane::Interactive, &op, self.now);
+    }
+
+    /// A message to a person or a channel. `key` names the cause (e.g. `nudge:42`) so a retried cause sends
+    /// nothing twice; `None` derives one from the event.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send(
+        &mut self,
+        key: Option<String>,
+        platform: Platform,
+        workspace_id: &str,
+        to: Destination,
+        message: Message,
+        lane: Lane,
+        not_before: Option<DateTime<Utc>>,
+    ) -> String {
+        let key = key.unwrap_or_else(|| self.next_key());
+        let op = Outbound::Send { workspace_id: workspace_id.to_string(), to, message };
+        let not_before = not_before.unwrap_or(self.now);
+        self.push(key.clone(), platform, workspace_id, lane, &op, not_before);
+        key
+    }
+
+    /// Replaces the message sent by the outbox row `original_key`.
+    pub fn update(&mut self, key: String, platform: Platform, workspace_id: &str, original_key: &str, message: Message) {
+        let op = Outbound::Update {
+            workspace_id: workspace_id.to_string(),
+            original_key: original_key.to_string(),
+            message,
+        };
+        self.push(key, platform, workspace_id, Lane::Interactive, &op, self.now);
+    }
+
+    /// Records who did what, in the same transaction.
+    pub async fn audit(&self, team: Option<TeamId>, action: &str, subject: &str, detail: serde_json::Value) -> Result<(), EngineError> {
+        let actor = match (&self.person, self.event) {
+            (Some(p), _) => format!("{}:{}:{}", p.platform, p.workspace_id, p.platform_user_id),
+            (None, _) => "scheduler".to_string(),
+        };
+        self.store
+            .audit(&AuditEntry {
+                at: self.now,
+                team_id: team,
+                actor,
+                action: action.to_string(),
+                subject: subject.to_string(),
+                detail_json: detail.to_string(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Enqueues every row; rows whose key was already queued are skipped (their cause was applied before).
+    pub async fn flush(&mut self) -> Result<usize, EngineError> {
+        let mut queued = 0;
+        for row in std::mem::take(&mut self.rows) {
+            if self.store.enqueue(&row, self.now).await? {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+}
