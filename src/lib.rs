@@ -2,8 +2,8 @@
 //!
 //! The binary (`src/main.rs`) is a thin shell over [`cli`]; everything else is library code that tests reach.
 
-pub mod cli;
 pub mod chat;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;

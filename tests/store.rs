@@ -8,10 +8,10 @@
 mod support;
 
 use amplifier::store::{
-    self, AskStatus, AuditEntry, Backend, DraftStatus, Inserted, Lane, Network, NewOutboxMessage,
-    NewPost, NewReview, NewTeam, NudgeStatus, OutboxDepth, OutboxStatus, PersonId, PersonSpec,
-    Platform, PostStatus, PromptSpec, ReviewDecision, Role, RoundOpened, RoundStatus, Store,
-    StoreError, TeamId, TeamSource, TeamSpec,
+    self, AskId, AskStatus, AuditEntry, Backend, DraftId, DraftStatus, Inserted, Lane, Network,
+    NewOutboxMessage, NewPost, NewReview, NewTeam, NudgeId, NudgeStatus, OutboxDepth, OutboxStatus,
+    PersonId, PersonSpec, Platform, PostId, PostStatus, PromptSpec, ReviewDecision, Role, RoundId,
+    RoundOpened, RoundStatus, Store, StoreError, TeamId, TeamSource, TeamSpec,
 };
 use anyhow::Context;
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
@@ -96,6 +96,39 @@ const CASES: &[(&str, Case)] = &[
     }),
     ("transaction_commits_state_and_outbox_together", |s| {
         Box::pin(transaction_commits_state_and_outbox_together(s))
+    }),
+    ("person_lookup_creates_nothing_and_lists_team_roles", |s| {
+        Box::pin(person_lookup_creates_nothing_and_lists_team_roles(s))
+    }),
+    ("open_rounds_and_asks_filter_by_status_and_person", |s| {
+        Box::pin(open_rounds_and_asks_filter_by_status_and_person(s))
+    }),
+    ("asks_due_for_reminder_and_moving_the_reminder", |s| {
+        Box::pin(asks_due_for_reminder_and_moving_the_reminder(s))
+    }),
+    ("replace_latest_version_body_rewrites_in_place", |s| {
+        Box::pin(replace_latest_version_body_rewrites_in_place(s))
+    }),
+    ("drafts_filter_by_author_status_and_team", |s| {
+        Box::pin(drafts_filter_by_author_status_and_team(s))
+    }),
+    ("post_lookups_filter_by_status_and_window", |s| {
+        Box::pin(post_lookups_filter_by_status_and_window(s))
+    }),
+    ("nudges_due_in_status_and_replanning", |s| {
+        Box::pin(nudges_due_in_status_and_replanning(s))
+    }),
+    ("ignored_nudge_streak_stops_at_a_shared_nudge", |s| {
+        Box::pin(ignored_nudge_streak_stops_at_a_shared_nudge(s))
+    }),
+    ("touches_since_counts_each_kind_once", |s| {
+        Box::pin(touches_since_counts_each_kind_once(s))
+    }),
+    ("shares_of_team_keep_to_the_window_and_team", |s| {
+        Box::pin(shares_of_team_keep_to_the_window_and_team(s))
+    }),
+    ("outbox_by_key_finds_the_platform_reference", |s| {
+        Box::pin(outbox_by_key_finds_the_platform_reference(s))
     }),
 ];
 
@@ -283,7 +316,7 @@ const LEASE: Duration = Duration::from_secs(30);
 
 async fn migrations_are_idempotent(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let version = store.schema_version().await?;
-    assert_eq!(version, Some(1), "one migration applied");
+    assert_eq!(version, Some(2), "both migrations applied");
     let f = fixture(&*store).await?;
     store.migrate().await?;
     store.migrate().await?;
@@ -1426,6 +1459,817 @@ async fn transaction_commits_state_and_outbox_together(
             interactive: 1,
             bulk: 0
         }
+    );
+    Ok(())
+}
+
+// ---- cases: the workflow engine's reads and writes --------------------------------------------
+
+/// A command-created team in the fixture's workspace.
+async fn command_team(store: &dyn Store, name: &str) -> anyhow::Result<TeamId> {
+    store
+        .create_command_team(
+            &NewTeam {
+                name: name.into(),
+                platform: Platform::Slack,
+                workspace_id: "T1".into(),
+                settings_json: "{}".into(),
+            },
+            t(0),
+        )
+        .await?
+        .with_context(|| format!("team {name}"))
+}
+
+/// A post of a one-version draft, created at `created`.
+async fn post_in(
+    store: &dyn Store,
+    team: TeamId,
+    author: PersonId,
+    status: PostStatus,
+    publish_at: Option<DateTime<Utc>>,
+    created: DateTime<Utc>,
+) -> anyhow::Result<PostId> {
+    let draft = store
+        .create_draft(team, author, None, "insight", created)
+        .await?;
+    let post = store
+        .create_post(
+            &NewPost {
+                draft_id: draft,
+                version: 1,
+                status,
+                publish_at,
+            },
+            created,
+        )
+        .await?;
+    Ok(post.id())
+}
+
+/// A post of the team already in the share channel since `published`.
+async fn post_published_at(
+    store: &dyn Store,
+    team: TeamId,
+    author: PersonId,
+    published: DateTime<Utc>,
+) -> anyhow::Result<PostId> {
+    let post = post_in(
+        store,
+        team,
+        author,
+        PostStatus::Scheduled,
+        Some(published),
+        t(0),
+    )
+    .await?;
+    store
+        .mark_post_published(post, &format!("C1/{post}"), published)
+        .await?;
+    Ok(post)
+}
+
+/// A nudge already sent at `sent`.
+async fn sent_nudge(
+    store: &dyn Store,
+    post: PostId,
+    person: PersonId,
+    sent: DateTime<Utc>,
+) -> anyhow::Result<NudgeId> {
+    let nudge = store.create_nudge(post, person, sent).await?.id();
+    store
+        .set_nudge_status(nudge, NudgeStatus::Sent, sent)
+        .await?;
+    Ok(nudge)
+}
+
+fn ask_ids(asks: Vec<amplifier::store::Ask>) -> Vec<AskId> {
+    asks.into_iter().map(|a| a.id).collect()
+}
+
+fn draft_ids(drafts: Vec<amplifier::store::Draft>) -> Vec<DraftId> {
+    drafts.into_iter().map(|d| d.id).collect()
+}
+
+fn post_ids(posts: Vec<amplifier::store::Post>) -> Vec<PostId> {
+    posts.into_iter().map(|p| p.id).collect()
+}
+
+fn nudge_ids(nudges: Vec<amplifier::store::Nudge>) -> Vec<NudgeId> {
+    nudges.into_iter().map(|n| n.id).collect()
+}
+
+const WEEK: i64 = 60 * 24 * 7;
+
+async fn person_lookup_creates_nothing_and_lists_team_roles(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let alice = store
+        .person_by_platform_id(Platform::Slack, "T1", "U_ALICE")
+        .await?
+        .context("alice")?;
+    assert_eq!(alice.id, f.leader);
+    assert_eq!(alice.platform_user_id, "U_ALICE");
+    // The same user id elsewhere, or an unknown one, is nobody, and looking does not create.
+    for (platform, workspace, user) in [
+        (Platform::Slack, "T2", "U_ALICE"),
+        (Platform::Discord, "T1", "U_ALICE"),
+        (Platform::Slack, "T1", "U_NOBODY"),
+    ] {
+        assert_eq!(
+            store
+                .person_by_platform_id(platform, workspace, user)
+                .await?,
+            None,
+            "{platform:?} {workspace} {user}"
+        );
+    }
+    assert!(store
+        .upsert_person(Platform::Slack, "T1", "U_NOBODY", t(1))
+        .await?
+        .is_new());
+
+    let other = command_team(&*store, "another").await?;
+    assert!(store.grant_role(other, f.leader, Role::Leader).await?);
+    assert!(store.grant_role(other, f.leader, Role::Admin).await?);
+    let roles: Vec<(String, TeamId, Role)> = store
+        .teams_of_person(f.leader)
+        .await?
+        .into_iter()
+        .map(|(team, role)| (team.name, team.id, role))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("another".to_string(), other, Role::Admin),
+            ("another".to_string(), other, Role::Leader),
+            ("core".to_string(), f.team, Role::Leader),
+        ]
+    );
+    let carol = store.teams_of_person(f.member).await?;
+    assert_eq!(carol.len(), 1);
+    assert_eq!((carol[0].0.id, carol[0].1), (f.team, Role::Member));
+    let nobody = store
+        .person_by_platform_id(Platform::Slack, "T1", "U_NOBODY")
+        .await?
+        .context("nobody, now created")?;
+    assert!(store.teams_of_person(nobody.id).await?.is_empty());
+    Ok(())
+}
+
+async fn open_rounds_and_asks_filter_by_status_and_person(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let other = command_team(&*store, "other").await?;
+    let first = store.open_round(f.team, t(0), t(0)).await?.round_id();
+    let closed = store.open_round(f.team, t(WEEK), t(WEEK)).await?.round_id();
+    store.close_round(closed, t(WEEK + 1)).await?;
+    store
+        .record_missed_round(f.team, t(2 * WEEK), t(3 * WEEK))
+        .await?;
+    let latest = store
+        .open_round(f.team, t(3 * WEEK), t(3 * WEEK))
+        .await?
+        .round_id();
+    let elsewhere = store.open_round(other, t(0), t(0)).await?.round_id();
+    let round_ids = |rounds: Vec<amplifier::store::Round>| -> Vec<RoundId> {
+        rounds.into_iter().map(|r| r.id).collect()
+    };
+    assert_eq!(
+        round_ids(store.open_rounds(f.team).await?),
+        [first, latest],
+        "open only, oldest first"
+    );
+    assert_eq!(round_ids(store.open_rounds(other).await?), [elsewhere]);
+
+    let ask = |round, person, minute| {
+        let store = store.clone();
+        async move {
+            store
+                .create_ask(round, person, None, t(minute))
+                .await
+                .map(|a| a.id())
+        }
+    };
+    let old = ask(first, f.leader, 0).await?;
+    let answered = ask(closed, f.leader, WEEK).await?;
+    store
+        .set_ask_status(answered, AskStatus::Answered, t(WEEK + 5))
+        .await?;
+    let new = ask(latest, f.leader, 3 * WEEK).await?;
+    let other_team = ask(elsewhere, f.leader, 1).await?;
+    let someone_else = ask(latest, f.approver, 3 * WEEK).await?;
+    assert_eq!(
+        ask_ids(store.open_asks_of(f.leader).await?),
+        [new, other_team, old],
+        "open only, newest first, every team"
+    );
+    assert_eq!(
+        ask_ids(store.open_asks_of(f.approver).await?),
+        [someone_else]
+    );
+    assert!(store.open_asks_of(f.member).await?.is_empty());
+    Ok(())
+}
+
+async fn asks_due_for_reminder_and_moving_the_reminder(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let round = store.open_round(f.team, t(0), t(0)).await?.round_id();
+    let later_round = store.open_round(f.team, t(WEEK), t(0)).await?.round_id();
+    let ask = |round, person| {
+        let store = store.clone();
+        async move {
+            store
+                .create_ask(round, person, None, t(0))
+                .await
+                .map(|a| a.id())
+        }
+    };
+    let due_late = ask(round, f.leader).await?;
+    let due_early = ask(round, f.approver).await?;
+    let not_yet = ask(round, f.member).await?;
+    let answered = ask(later_round, f.leader).await?;
+    let never = ask(later_round, f.approver).await?;
+    store
+        .set_ask_remind_at(due_late, Some(t(100)), t(1))
+        .await?;
+    store
+        .set_ask_remind_at(due_early, Some(t(50)), t(1))
+        .await?;
+    store.set_ask_remind_at(not_yet, Some(t(101)), t(1)).await?;
+    store.set_ask_remind_at(answered, Some(t(10)), t(1)).await?;
+    store
+        .set_ask_status(answered, AskStatus::Answered, t(2))
+        .await?;
+    assert_eq!(store.ask(never).await?.context("never")?.remind_at, None);
+
+    assert_eq!(
+        ask_ids(store.asks_due_for_reminder(t(100)).await?),
+        [due_early, due_late],
+        "open, due by now inclusive, oldest due first"
+    );
+    assert!(store.asks_due_for_reminder(t(49)).await?.is_empty());
+
+    // "Remind me tomorrow": moves the reminder, counts none.
+    store
+        .set_ask_remind_at(due_late, Some(t(100 + 24 * 60)), t(90))
+        .await?;
+    let moved = store.ask(due_late).await?.context("ask")?;
+    assert_eq!(moved.remind_at, Some(t(100 + 24 * 60)));
+    assert_eq!(moved.reminders_sent, 0);
+    assert_eq!(moved.updated_at, t(90));
+    assert_eq!(moved.status, AskStatus::Open);
+    assert_eq!(
+        ask_ids(store.asks_due_for_reminder(t(100)).await?),
+        [due_early]
+    );
+    store.set_ask_remind_at(due_early, None, t(91)).await?;
+    assert!(store.asks_due_for_reminder(t(100)).await?.is_empty());
+    assert_eq!(store.ask(due_early).await?.context("ask")?.remind_at, None);
+    Ok(())
+}
+
+async fn replace_latest_version_body_rewrites_in_place(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let draft = store
+        .create_draft(f.team, f.leader, None, "Three things", t(0))
+        .await?;
+    assert_eq!(
+        store
+            .replace_latest_version_body(draft, "Three things\nOne: listen", f.leader, t(1))
+            .await?,
+        1
+    );
+    assert_eq!(
+        store
+            .replace_latest_version_body(draft, "Three things\nOne: listen\nTwo", f.leader, t(2))
+            .await?,
+        1
+    );
+    let versions = store.draft_versions(draft).await?;
+    assert_eq!(versions.len(), 1, "no version was added");
+    assert_eq!(versions[0].body, "Three things\nOne: listen\nTwo");
+    assert_eq!(versions[0].created_at, t(0), "still the version begun then");
+    let stored = store.draft(draft).await?.context("draft")?;
+    assert_eq!(stored.current_version, 1);
+    assert_eq!(stored.updated_at, t(2));
+
+    // After a real new version, only that one is rewritten.
+    store
+        .add_draft_version(draft, f.approver, "tightened", t(3))
+        .await?;
+    assert_eq!(
+        store
+            .replace_latest_version_body(draft, "tightened again", f.approver, t(4))
+            .await?,
+        2
+    );
+    let bodies: Vec<(i64, String, PersonId)> = store
+        .draft_versions(draft)
+        .await?
+        .into_iter()
+        .map(|v| (v.version, v.body, v.editor_id))
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            (1, "Three things\nOne: listen\nTwo".to_string(), f.leader),
+            (2, "tightened again".to_string(), f.approver),
+        ]
+    );
+    // Another draft is untouched.
+    let other = store
+        .create_draft(f.team, f.leader, None, "other", t(5))
+        .await?;
+    assert_eq!(store.draft_versions(other).await?[0].body, "other");
+
+    let missing = store
+        .replace_latest_version_body(DraftId(999_999), "x", f.leader, t(6))
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
+    Ok(())
+}
+
+async fn drafts_filter_by_author_status_and_team(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let other = command_team(&*store, "other").await?;
+    let draft = |team, author, minute, status| {
+        let store = store.clone();
+        async move {
+            let id = store
+                .create_draft(team, author, None, "text", t(minute))
+                .await?;
+            store.set_draft_status(id, status, t(minute)).await?;
+            anyhow::Ok(id)
+        }
+    };
+    let editing = draft(f.team, f.leader, 0, DraftStatus::Editing).await?;
+    let reviewed_first = draft(f.team, f.leader, 1, DraftStatus::InReview).await?;
+    let approved = draft(f.team, f.leader, 2, DraftStatus::Approved).await?;
+    let reviewed_second = draft(f.team, f.leader, 3, DraftStatus::InReview).await?;
+    let by_approver = draft(f.team, f.approver, 4, DraftStatus::InReview).await?;
+    let other_team = draft(other, f.leader, 5, DraftStatus::InReview).await?;
+
+    assert_eq!(
+        draft_ids(
+            store
+                .drafts_of(f.leader, &[DraftStatus::Editing, DraftStatus::InReview])
+                .await?
+        ),
+        [other_team, reviewed_second, reviewed_first, editing],
+        "the author's, in those states, every team, newest first"
+    );
+    assert_eq!(
+        draft_ids(
+            store
+                .drafts_of(f.leader, &[DraftStatus::Approved, DraftStatus::Approved])
+                .await?
+        ),
+        [approved]
+    );
+    assert_eq!(
+        draft_ids(store.drafts_of(f.leader, DraftStatus::ALL).await?).len(),
+        5
+    );
+    assert!(store.drafts_of(f.leader, &[]).await?.is_empty());
+    assert!(store
+        .drafts_of(f.leader, &[DraftStatus::Published, DraftStatus::Withdrawn])
+        .await?
+        .is_empty());
+    assert_eq!(
+        draft_ids(
+            store
+                .drafts_of(f.approver, &[DraftStatus::InReview])
+                .await?
+        ),
+        [by_approver]
+    );
+
+    assert_eq!(
+        draft_ids(store.drafts_in_review(f.team).await?),
+        [reviewed_first, reviewed_second, by_approver],
+        "the team's, in review only, oldest first"
+    );
+    assert_eq!(
+        draft_ids(store.drafts_in_review(other).await?),
+        [other_team]
+    );
+    Ok(())
+}
+
+async fn post_lookups_filter_by_status_and_window(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let other = command_team(&*store, "other").await?;
+    let s = &*store;
+    let due_late = post_in(
+        s,
+        f.team,
+        f.leader,
+        PostStatus::Scheduled,
+        Some(t(10)),
+        t(1),
+    )
+    .await?;
+    let due_early = post_in(s, f.team, f.leader, PostStatus::Scheduled, Some(t(5)), t(2)).await?;
+    let not_yet = post_in(
+        s,
+        f.team,
+        f.leader,
+        PostStatus::Scheduled,
+        Some(t(11)),
+        t(3),
+    )
+    .await?;
+    let awaiting = post_in(s, f.team, f.leader, PostStatus::AwaitingLink, None, t(4)).await?;
+    // Withdrawn with its slot passed: never due.
+    let _withdrawn = post_in(s, f.team, f.leader, PostStatus::Withdrawn, Some(t(1)), t(5)).await?;
+    let elsewhere = post_in(
+        s,
+        other,
+        f.approver,
+        PostStatus::Scheduled,
+        Some(t(6)),
+        t(6),
+    )
+    .await?;
+
+    let draft = store.post(due_late).await?.context("post")?.draft_id;
+    assert_eq!(
+        store.post_of_draft(draft).await?.map(|p| p.id),
+        Some(due_late)
+    );
+    let unposted = store
+        .create_draft(f.team, f.leader, None, "not yet approved", t(7))
+        .await?;
+    assert_eq!(store.post_of_draft(unposted).await?, None);
+
+    assert_eq!(
+        post_ids(
+            store
+                .posts_of_author(f.leader, PostStatus::Scheduled)
+                .await?
+        ),
+        [not_yet, due_early, due_late],
+        "the author's, in that status, newest first"
+    );
+    assert_eq!(
+        post_ids(
+            store
+                .posts_of_author(f.leader, PostStatus::AwaitingLink)
+                .await?
+        ),
+        [awaiting]
+    );
+    assert_eq!(
+        post_ids(
+            store
+                .posts_of_author(f.approver, PostStatus::Scheduled)
+                .await?
+        ),
+        [elsewhere]
+    );
+
+    assert_eq!(
+        post_ids(store.posts_due(t(10)).await?),
+        [due_early, elsewhere, due_late],
+        "scheduled, due by now inclusive, every team, oldest slot first"
+    );
+    assert!(store.posts_due(t(4)).await?.is_empty());
+
+    // Published in [from, to): the start is in, the end is out, other teams are out.
+    let at_start = post_published_at(s, f.team, f.leader, t(20)).await?;
+    let at_end = post_published_at(s, f.team, f.leader, t(30)).await?;
+    let inside = post_published_at(s, f.team, f.approver, t(25)).await?;
+    post_published_at(s, other, f.leader, t(22)).await?;
+    assert_eq!(
+        post_ids(store.published_posts(f.team, t(20), t(30)).await?),
+        [at_start, inside]
+    );
+    assert_eq!(
+        post_ids(store.published_posts(f.team, t(21), t(31)).await?),
+        [inside, at_end]
+    );
+    // The slot passed for the posts published above, but they are no longer scheduled.
+    assert_eq!(
+        post_ids(store.posts_due(t(10)).await?),
+        [due_early, elsewhere, due_late]
+    );
+    // A post withdrawn after publication is still listed, as withdrawn.
+    store
+        .set_post_status(inside, PostStatus::Withdrawn, None, t(40))
+        .await?;
+    let listed = store.published_posts(f.team, t(0), t(100)).await?;
+    assert_eq!(post_ids(listed.clone()), [at_start, inside, at_end]);
+    assert_eq!(listed[1].status, PostStatus::Withdrawn);
+    Ok(())
+}
+
+async fn nudges_due_in_status_and_replanning(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let other = command_team(&*store, "other").await?;
+    let post = published_post(&*store, &f).await?;
+    let elsewhere = post_in(
+        &*store,
+        other,
+        f.leader,
+        PostStatus::Scheduled,
+        Some(t(0)),
+        t(0),
+    )
+    .await?;
+    let carol = store.create_nudge(post, f.member, t(100)).await?.id();
+    let bob = store.create_nudge(post, f.approver, t(50)).await?.id();
+    let alice_elsewhere = store.create_nudge(elsewhere, f.leader, t(60)).await?.id();
+    let carol_elsewhere = store.create_nudge(elsewhere, f.member, t(200)).await?.id();
+    store
+        .set_nudge_status(bob, NudgeStatus::Sent, t(55))
+        .await?;
+
+    let stored = store.nudge(carol).await?.context("nudge")?;
+    assert_eq!(
+        (stored.post_id, stored.person_id, stored.due_at),
+        (post, f.member, t(100))
+    );
+    assert_eq!(store.nudge(NudgeId(999_999)).await?, None);
+    assert_eq!(
+        store.nudge_of(post, f.member).await?.map(|n| n.id),
+        Some(carol)
+    );
+    assert_eq!(
+        store.nudge_of(elsewhere, f.member).await?.map(|n| n.id),
+        Some(carol_elsewhere)
+    );
+    assert_eq!(store.nudge_of(post, f.leader).await?, None);
+
+    assert_eq!(
+        nudge_ids(store.nudges_due(t(100), 10).await?),
+        [alice_elsewhere, carol],
+        "pending, due by now inclusive, oldest due first"
+    );
+    assert_eq!(
+        nudge_ids(store.nudges_due(t(100), 1).await?),
+        [alice_elsewhere]
+    );
+    assert!(store.nudges_due(t(59), 10).await?.is_empty());
+
+    // Quiet hours push carol's nudge; a sent one is not re-planned.
+    assert!(store.set_nudge_due(carol, t(300)).await?);
+    assert_eq!(store.nudge(carol).await?.context("nudge")?.due_at, t(300));
+    assert_eq!(
+        store.nudge(carol).await?.context("nudge")?.status,
+        NudgeStatus::Pending
+    );
+    assert!(!store.set_nudge_due(bob, t(1)).await?);
+    assert_eq!(store.nudge(bob).await?.context("nudge")?.due_at, t(50));
+    assert!(!store.set_nudge_due(NudgeId(999_999), t(1)).await?);
+    assert_eq!(
+        nudge_ids(store.nudges_due(t(100), 10).await?),
+        [alice_elsewhere]
+    );
+
+    assert_eq!(
+        nudge_ids(store.nudges_in_status(None, NudgeStatus::Pending).await?),
+        [alice_elsewhere, carol_elsewhere, carol],
+        "every team, oldest due first"
+    );
+    assert_eq!(
+        nudge_ids(
+            store
+                .nudges_in_status(Some(f.team), NudgeStatus::Pending)
+                .await?
+        ),
+        [carol]
+    );
+    assert_eq!(
+        nudge_ids(
+            store
+                .nudges_in_status(Some(other), NudgeStatus::Pending)
+                .await?
+        ),
+        [alice_elsewhere, carol_elsewhere]
+    );
+    assert_eq!(
+        nudge_ids(
+            store
+                .nudges_in_status(Some(f.team), NudgeStatus::Sent)
+                .await?
+        ),
+        [bob]
+    );
+    assert!(store
+        .nudges_in_status(Some(other), NudgeStatus::Sent)
+        .await?
+        .is_empty());
+    Ok(())
+}
+
+async fn ignored_nudge_streak_stops_at_a_shared_nudge(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let s = &*store;
+    let mut posts = Vec::new();
+    for minute in 1..=5 {
+        posts.push(post_published_at(s, f.team, f.leader, t(minute)).await?);
+    }
+    assert_eq!(store.ignored_nudge_streak(f.member).await?, 0, "no nudges");
+
+    // Carol got four nudges and shared the second; the fifth is not sent yet.
+    sent_nudge(s, posts[0], f.member, t(10)).await?;
+    sent_nudge(s, posts[1], f.member, t(20)).await?;
+    let third = sent_nudge(s, posts[2], f.member, t(30)).await?;
+    sent_nudge(s, posts[3], f.member, t(40)).await?;
+    let fifth = store.create_nudge(posts[4], f.member, t(50)).await?.id();
+    store
+        .record_share(posts[1], f.member, Network::Bluesky, None, t(21))
+        .await?;
+    store
+        .set_nudge_status(third, NudgeStatus::Reminded, t(35))
+        .await?;
+    assert_eq!(
+        store.ignored_nudge_streak(f.member).await?,
+        2,
+        "the third and fourth, back to the shared second; the pending fifth is not counted"
+    );
+
+    // Someone else's share of carol's post, or their ignored nudges, change nothing for her.
+    store
+        .record_share(posts[3], f.approver, Network::Linkedin, None, t(41))
+        .await?;
+    sent_nudge(s, posts[2], f.approver, t(45)).await?;
+    assert_eq!(store.ignored_nudge_streak(f.member).await?, 2);
+    assert_eq!(store.ignored_nudge_streak(f.approver).await?, 1);
+    // Sharing an older post does not end the streak either.
+    store
+        .record_share(posts[0], f.member, Network::Linkedin, None, t(42))
+        .await?;
+    assert_eq!(store.ignored_nudge_streak(f.member).await?, 2);
+
+    // Sharing the newest sent one ends it; the next sent one starts a new streak.
+    store
+        .record_share(posts[3], f.member, Network::Linkedin, None, t(43))
+        .await?;
+    assert_eq!(store.ignored_nudge_streak(f.member).await?, 0);
+    store
+        .set_nudge_status(fifth, NudgeStatus::Sent, t(50))
+        .await?;
+    assert_eq!(store.ignored_nudge_streak(f.member).await?, 1);
+    assert_eq!(store.ignored_nudge_streak(f.leader).await?, 0);
+    Ok(())
+}
+
+async fn touches_since_counts_each_kind_once(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let s = &*store;
+    let first = store.open_round(f.team, t(0), t(0)).await?.round_id();
+    let second = store.open_round(f.team, t(100), t(100)).await?.round_id();
+    let old_ask = store.create_ask(first, f.leader, None, t(0)).await?.id();
+    let new_ask = store.create_ask(second, f.leader, None, t(100)).await?.id();
+    store
+        .record_ask_reminder(old_ask, Some(t(500)), t(50))
+        .await?;
+    store
+        .record_ask_reminder(new_ask, Some(t(120)), t(110))
+        .await?;
+    store.record_ask_reminder(new_ask, None, t(120)).await?;
+    // Moving a reminder and answering are no touches.
+    store
+        .set_ask_remind_at(old_ask, Some(t(900)), t(125))
+        .await?;
+    store
+        .set_ask_status(old_ask, AskStatus::Answered, t(140))
+        .await?;
+
+    let post = post_published_at(s, f.team, f.approver, t(100)).await?;
+    let other_post = post_published_at(s, f.team, f.approver, t(101)).await?;
+    let nudge = sent_nudge(s, post, f.leader, t(105)).await?;
+    store
+        .set_nudge_status(nudge, NudgeStatus::Reminded, t(130))
+        .await?;
+    store
+        .set_nudge_status(nudge, NudgeStatus::Done, t(135))
+        .await?;
+    store.create_nudge(other_post, f.leader, t(102)).await?;
+
+    // Someone else's prompts are theirs.
+    store.create_ask(second, f.member, None, t(100)).await?;
+    sent_nudge(s, post, f.member, t(106)).await?;
+
+    // Since t(100): the new ask, its two reminders, the nudge, its reminder.
+    assert_eq!(store.touches_since(f.leader, t(100)).await?, 5);
+    // Since the start: also the old ask and its reminder.
+    assert_eq!(store.touches_since(f.leader, t(0)).await?, 7);
+    assert_eq!(store.touches_since(f.leader, t(101)).await?, 4);
+    assert_eq!(store.touches_since(f.leader, t(111)).await?, 2);
+    assert_eq!(store.touches_since(f.leader, t(130)).await?, 1, "inclusive");
+    assert_eq!(store.touches_since(f.leader, t(131)).await?, 0);
+    assert_eq!(store.touches_since(f.member, t(0)).await?, 2);
+    assert_eq!(store.touches_since(f.approver, t(0)).await?, 0);
+
+    // Counting in a transaction sees its own uncommitted reminder.
+    let tx = store.begin().await?;
+    tx.record_ask_reminder(new_ask, None, t(200)).await?;
+    assert_eq!(tx.touches_since(f.leader, t(131)).await?, 1);
+    tx.rollback().await?;
+    assert_eq!(store.touches_since(f.leader, t(131)).await?, 0);
+    Ok(())
+}
+
+async fn shares_of_team_keep_to_the_window_and_team(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    let other = command_team(&*store, "other").await?;
+    let s = &*store;
+    let post = post_published_at(s, f.team, f.leader, t(10)).await?;
+    let older = post_published_at(s, f.team, f.leader, t(0)).await?;
+    let elsewhere = post_published_at(s, other, f.leader, t(10)).await?;
+    let share = |post, person, network, minute| async move {
+        s.record_share(post, person, network, None, t(minute)).await
+    };
+    share(post, f.member, Network::Linkedin, 20).await?;
+    share(older, f.approver, Network::Linkedin, 25).await?;
+    share(post, f.member, Network::Bluesky, 30).await?;
+    share(elsewhere, f.member, Network::Linkedin, 22).await?;
+    share(post, f.approver, Network::X, 19).await?;
+
+    let summary = |shares: Vec<amplifier::store::ShareConfirmation>| {
+        shares
+            .into_iter()
+            .map(|s| (s.post_id, s.person_id, s.network, s.confirmed_at))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        summary(store.shares_of_team(f.team, t(20), t(30)).await?),
+        [
+            (post, f.member, Network::Linkedin, t(20)),
+            (older, f.approver, Network::Linkedin, t(25)),
+        ],
+        "[from, to), by confirmation time whatever the post's age, this team only"
+    );
+    assert_eq!(
+        summary(store.shares_of_team(f.team, t(21), t(31)).await?),
+        [
+            (older, f.approver, Network::Linkedin, t(25)),
+            (post, f.member, Network::Bluesky, t(30)),
+        ]
+    );
+    assert_eq!(
+        summary(store.shares_of_team(other, t(0), t(100)).await?),
+        [(elsewhere, f.member, Network::Linkedin, t(22))]
+    );
+    assert!(store
+        .shares_of_team(f.team, t(31), t(100))
+        .await?
+        .is_empty());
+    Ok(())
+}
+
+async fn outbox_by_key_finds_the_platform_reference(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    store
+        .enqueue(&message("post:7:channel", Lane::Bulk, t(0)), t(0))
+        .await?;
+    store
+        .enqueue(&message("post:8:channel", Lane::Bulk, t(0)), t(0))
+        .await?;
+    let queued = store
+        .outbox_by_key("post:7:channel")
+        .await?
+        .context("queued")?;
+    assert_eq!(queued.status, OutboxStatus::Pending);
+    assert_eq!(queued.platform_ref, None);
+    assert_eq!(store.outbox_by_key("post:9:channel").await?, None);
+
+    let claimed = store.claim_outbox("w1", t(1), LEASE, 10).await?;
+    let id = claimed
+        .iter()
+        .find(|m| m.idempotency_key == "post:7:channel")
+        .context("claimed")?
+        .id;
+    assert_eq!(id, queued.id);
+    assert!(
+        store
+            .mark_sent(id, "w1", t(2), Some("C1/1700000000.0001"))
+            .await?
+    );
+    let sent = store
+        .outbox_by_key("post:7:channel")
+        .await?
+        .context("sent")?;
+    assert_eq!(sent.status, OutboxStatus::Sent);
+    assert_eq!(sent.platform_ref.as_deref(), Some("C1/1700000000.0001"));
+    assert_eq!(
+        store
+            .outbox_by_key("post:8:channel")
+            .await?
+            .context("other")?
+            .platform_ref,
+        None
     );
     Ok(())
 }

@@ -51,7 +51,12 @@ impl Action {
         }
         let mut parts = id.split(':');
         let verb = parts.next()?;
-        let mut num = || parts.next().and_then(|p| p.parse::<i64>().ok()).filter(|n| *n > 0);
+        let mut num = || {
+            parts
+                .next()
+                .and_then(|p| p.parse::<i64>().ok())
+                .filter(|n| *n > 0)
+        };
         let action = match verb {
             "nd" => Action::NewDraft,
             "we" => Action::WriteInEditor { ask: num()? },
@@ -60,10 +65,22 @@ impl Action {
             "su" => Action::SubmitDraft { draft: num()? },
             "ed" => Action::EditDraft { draft: num()? },
             "di" => Action::DiscardDraft { draft: num()? },
-            "ap" => Action::Approve { draft: num()?, version: num()? },
-            "ea" => Action::EditAndApprove { draft: num()?, version: num()? },
-            "rc" => Action::RequestChanges { draft: num()?, version: num()? },
-            "rj" => Action::Reject { draft: num()?, version: num()? },
+            "ap" => Action::Approve {
+                draft: num()?,
+                version: num()?,
+            },
+            "ea" => Action::EditAndApprove {
+                draft: num()?,
+                version: num()?,
+            },
+            "rc" => Action::RequestChanges {
+                draft: num()?,
+                version: num()?,
+            },
+            "rj" => Action::Reject {
+                draft: num()?,
+                version: num()?,
+            },
             "pl" => Action::PasteLink { post: num()? },
             "so" => Action::SkipOwnPost { post: num()? },
             "pn" => Action::PublishNow { post: num()? },
@@ -120,14 +137,29 @@ mod tests {
             Action::SubmitDraft { draft: 3 },
             Action::EditDraft { draft: 4 },
             Action::DiscardDraft { draft: 5 },
-            Action::Approve { draft: max, version: max },
-            Action::EditAndApprove { draft: 6, version: 1 },
-            Action::RequestChanges { draft: 7, version: 2 },
-            Action::Reject { draft: 8, version: 3 },
+            Action::Approve {
+                draft: max,
+                version: max,
+            },
+            Action::EditAndApprove {
+                draft: 6,
+                version: 1,
+            },
+            Action::RequestChanges {
+                draft: 7,
+                version: 2,
+            },
+            Action::Reject {
+                draft: 8,
+                version: 3,
+            },
             Action::PasteLink { post: 9 },
             Action::SkipOwnPost { post: 10 },
             Action::PublishNow { post: 11 },
-            Action::Shared { post: max, network: Network::Linkedin },
+            Action::Shared {
+                post: max,
+                network: Network::Linkedin,
+            },
             Action::PasteShareLink { post: 12 },
             Action::NotThisTime { post: 13 },
         ];
@@ -140,7 +172,18 @@ mod tests {
 
     #[test]
     fn forged_or_malformed_ids_are_refused() {
-        for id in ["", "ap", "ap:1", "ap:x:1", "ap:1:2:3", "zz:1", "sh:1:myspace", "ap:-1:1", "ap:0:1", "we:99999999999999999999"] {
+        for id in [
+            "",
+            "ap",
+            "ap:1",
+            "ap:x:1",
+            "ap:1:2:3",
+            "zz:1",
+            "sh:1:myspace",
+            "ap:-1:1",
+            "ap:0:1",
+            "we:99999999999999999999",
+        ] {
             assert_eq!(Action::parse(id), None, "{id}");
         }
         assert_eq!(Action::parse(&"a".repeat(1000)), None);

@@ -22,15 +22,28 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
     /// A message in the person's DM with the bot (a leader's reply joins their open draft).
-    DirectMessage { text: String },
+    DirectMessage {
+        text: String,
+    },
     /// A button press; `action` is `None` when the id was malformed (a forged or stale payload).
-    Button { action: Option<Action>, raw_id: String },
+    Button {
+        action: Option<Action>,
+        raw_id: String,
+    },
     /// A modal submitted, with its field values by input id.
-    ModalSubmit { action: Option<Action>, raw_id: String, fields: Vec<(String, String)> },
+    ModalSubmit {
+        action: Option<Action>,
+        raw_id: String,
+        fields: Vec<(String, String)>,
+    },
     /// `/amplify …` with the text after the command (mentions normalized to `<@ID>` / `<#ID>`).
-    Command { text: String },
+    Command {
+        text: String,
+    },
     /// "Draft an insight from this": a message shortcut or context command on someone's message.
-    DraftFromMessage { text: String },
+    DraftFromMessage {
+        text: String,
+    },
     /// The person opened the bot's home tab.
     HomeOpened,
     /// The person joined or left a channel (the share channel's members are the team when so configured).

@@ -31,7 +31,10 @@ pub enum Block {
     /// A quoted user text, such as a draft: shown as a quote, always escaped.
     Quote(String),
     /// Text meant to be copied as is (a post to paste on LinkedIn).
-    Copy { label: String, text: String },
+    Copy {
+        label: String,
+        text: String,
+    },
     /// A row of buttons.
     Buttons(Vec<Button>),
     Divider,
@@ -50,25 +53,47 @@ pub enum ButtonStyle {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Button {
-    Action { label: String, action: String, style: ButtonStyle },
-    Link { label: String, url: String },
+    Action {
+        label: String,
+        action: String,
+        style: ButtonStyle,
+    },
+    Link {
+        label: String,
+        url: String,
+    },
 }
 
 impl Button {
     pub fn action(label: &str, action: Action) -> Button {
-        Button::Action { label: label.to_string(), action: action.to_string(), style: ButtonStyle::Default }
+        Button::Action {
+            label: label.to_string(),
+            action: action.to_string(),
+            style: ButtonStyle::Default,
+        }
     }
 
     pub fn primary(label: &str, action: Action) -> Button {
-        Button::Action { label: label.to_string(), action: action.to_string(), style: ButtonStyle::Primary }
+        Button::Action {
+            label: label.to_string(),
+            action: action.to_string(),
+            style: ButtonStyle::Primary,
+        }
     }
 
     pub fn danger(label: &str, action: Action) -> Button {
-        Button::Action { label: label.to_string(), action: action.to_string(), style: ButtonStyle::Danger }
+        Button::Action {
+            label: label.to_string(),
+            action: action.to_string(),
+            style: ButtonStyle::Danger,
+        }
     }
 
     pub fn link(label: &str, url: &str) -> Button {
-        Button::Link { label: label.to_string(), url: url.to_string() }
+        Button::Link {
+            label: label.to_string(),
+            url: url.to_string(),
+        }
     }
 }
 
@@ -81,12 +106,16 @@ pub struct Message {
 
 impl Message {
     pub fn new(fallback: impl Into<String>) -> Message {
-        Message { fallback: fallback.into(), blocks: Vec::new() }
+        Message {
+            fallback: fallback.into(),
+            blocks: Vec::new(),
+        }
     }
 
     /// Adds a paragraph of the bot's own words.
     pub fn say(mut self, text: impl Into<String>) -> Message {
-        self.blocks.push(Block::Section(vec![Inline::Text(text.into())]));
+        self.blocks
+            .push(Block::Section(vec![Inline::Text(text.into())]));
         self
     }
 
@@ -96,7 +125,8 @@ impl Message {
     }
 
     pub fn context(mut self, text: impl Into<String>) -> Message {
-        self.blocks.push(Block::Context(vec![Inline::Text(text.into())]));
+        self.blocks
+            .push(Block::Context(vec![Inline::Text(text.into())]));
         self
     }
 
@@ -106,7 +136,10 @@ impl Message {
     }
 
     pub fn copy(mut self, label: impl Into<String>, text: impl Into<String>) -> Message {
-        self.blocks.push(Block::Copy { label: label.into(), text: text.into() });
+        self.blocks.push(Block::Copy {
+            label: label.into(),
+            text: text.into(),
+        });
         self
     }
 
@@ -192,11 +225,29 @@ pub enum Destination {
 #[serde(rename_all = "snake_case", tag = "op")]
 pub enum Outbound {
     /// A new message.
-    Send { workspace_id: String, to: Destination, message: Message },
+    Send {
+        workspace_id: String,
+        to: Destination,
+        message: Message,
+    },
     /// Replace an earlier message, named by the idempotency key of the outbox row that sent it.
-    Update { workspace_id: String, original_key: String, message: Message },
+    Update {
+        workspace_id: String,
+        original_key: String,
+        message: Message,
+    },
     /// A reply only `person` sees, in `channel` (command answers, refusals).
-    Private { workspace_id: String, person: String, channel: Option<String>, message: Message },
+    Private {
+        workspace_id: String,
+        person: String,
+        channel: Option<String>,
+        message: Message,
+    },
     /// Open a form for `person` in answer to the interaction `trigger` (platforms require a fresh one).
-    OpenModal { workspace_id: String, person: String, trigger: String, modal: Modal },
+    OpenModal {
+        workspace_id: String,
+        person: String,
+        trigger: String,
+        modal: Modal,
+    },
 }

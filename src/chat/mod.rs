@@ -6,4 +6,6 @@ pub mod message;
 
 pub use action::Action;
 pub use event::{Event, EventKind};
-pub use message::{Block, Button, ButtonStyle, Destination, Inline, Input, Message, Modal, Outbound};
+pub use message::{
+    Block, Button, ButtonStyle, Destination, Inline, Input, Message, Modal, Outbound,
+};

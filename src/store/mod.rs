@@ -151,6 +151,16 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Inserted<PersonId>, StoreError>;
     async fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError>;
+    /// The person behind a platform user id, without creating one: an event from someone the bot
+    /// never met must not add a row.
+    async fn person_by_platform_id(
+        &self,
+        platform: Platform,
+        workspace_id: &str,
+        platform_user_id: &str,
+    ) -> Result<Option<Person>, StoreError>;
+    /// Every role the person holds, in any team (a DM command names no team); by team name.
+    async fn teams_of_person(&self, person: PersonId) -> Result<Vec<(Team, Role)>, StoreError>;
     async fn set_person_display_name(
         &self,
         id: PersonId,
@@ -215,6 +225,9 @@ pub trait Store: Send + Sync {
     async fn round(&self, id: RoundId) -> Result<Option<Round>, StoreError>;
     /// The latest slot the team has a round for, opened or missed: where catch-up starts.
     async fn last_round_slot(&self, team: TeamId) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// The team's open rounds, oldest slot first (normally one; more after a crash between
+    /// opening a round and closing the previous one).
+    async fn open_rounds(&self, team: TeamId) -> Result<Vec<Round>, StoreError>;
     /// One ask per leader per round.
     async fn create_ask(
         &self,
@@ -225,6 +238,10 @@ pub trait Store: Send + Sync {
     ) -> Result<Inserted<AskId>, StoreError>;
     async fn ask(&self, id: AskId) -> Result<Option<Ask>, StoreError>;
     async fn asks(&self, round: RoundId) -> Result<Vec<Ask>, StoreError>;
+    /// The leader's open asks, newest first: a reply in DM answers the newest one.
+    async fn open_asks_of(&self, person: PersonId) -> Result<Vec<Ask>, StoreError>;
+    /// Open asks whose reminder is due (`remind_at <= now`), oldest due first.
+    async fn asks_due_for_reminder(&self, now: DateTime<Utc>) -> Result<Vec<Ask>, StoreError>;
     async fn set_ask_status(
         &self,
         ask: AskId,
@@ -236,6 +253,13 @@ pub trait Store: Send + Sync {
         &self,
         ask: AskId,
         next_remind_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Moves the next reminder without counting one ("remind me tomorrow"; `None`: no more).
+    async fn set_ask_remind_at(
+        &self,
+        ask: AskId,
+        remind_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
@@ -288,6 +312,25 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError>;
     async fn draft(&self, id: DraftId) -> Result<Option<Draft>, StoreError>;
+    /// Rewrites the body of the draft's current version in place and returns its number: while a
+    /// leader is still typing v1 over several messages, those are one version, not many. Every
+    /// later edit is a new version ([`Store::add_draft_version`]); the store does not check the
+    /// draft's status, the caller does. `NotFound` for an unknown draft.
+    async fn replace_latest_version_body(
+        &self,
+        draft: DraftId,
+        body: &str,
+        editor: PersonId,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    /// The author's drafts in any of `statuses`, newest first (none for an empty list).
+    async fn drafts_of(
+        &self,
+        author: PersonId,
+        statuses: &[DraftStatus],
+    ) -> Result<Vec<Draft>, StoreError>;
+    /// The team's drafts waiting for an approver, oldest first.
+    async fn drafts_in_review(&self, team: TeamId) -> Result<Vec<Draft>, StoreError>;
     /// All versions, oldest first.
     async fn draft_versions(&self, draft: DraftId) -> Result<Vec<DraftVersion>, StoreError>;
     async fn set_draft_status(
@@ -314,6 +357,23 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Inserted<PostId>, StoreError>;
     async fn post(&self, id: PostId) -> Result<Option<Post>, StoreError>;
+    async fn post_of_draft(&self, draft: DraftId) -> Result<Option<Post>, StoreError>;
+    /// The author's posts in one status, newest first (e.g. those awaiting the leader's link).
+    async fn posts_of_author(
+        &self,
+        author: PersonId,
+        status: PostStatus,
+    ) -> Result<Vec<Post>, StoreError>;
+    /// Scheduled posts whose slot came (`publish_at <= now`), oldest slot first.
+    async fn posts_due(&self, now: DateTime<Utc>) -> Result<Vec<Post>, StoreError>;
+    /// The team's posts that reached the share channel in `[from, to)`, oldest first, whatever
+    /// their status now (a post withdrawn later is still listed, with status `withdrawn`).
+    async fn published_posts(
+        &self,
+        team: TeamId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Post>, StoreError>;
     /// Keeps the link of the leader's own post (checked against the network's domain by the caller).
     async fn set_post_canonical_link(
         &self,
@@ -345,6 +405,35 @@ pub trait Store: Send + Sync {
         due_at: DateTime<Utc>,
     ) -> Result<Inserted<NudgeId>, StoreError>;
     async fn nudges(&self, post: PostId) -> Result<Vec<Nudge>, StoreError>;
+    async fn nudge(&self, id: NudgeId) -> Result<Option<Nudge>, StoreError>;
+    /// The member's nudge for a post (a share click names the post, not the nudge).
+    async fn nudge_of(&self, post: PostId, person: PersonId) -> Result<Option<Nudge>, StoreError>;
+    /// Up to `limit` pending nudges due by `now`, oldest due first.
+    async fn nudges_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Nudge>, StoreError>;
+    /// Re-plans a pending nudge (quiet hours, the weekly cap) without sending it. False when the
+    /// nudge is no longer pending (already sent, done or cancelled) or does not exist.
+    async fn set_nudge_due(
+        &self,
+        nudge: NudgeId,
+        due_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Nudges in one status, of one team's posts or (`None`) of every team; oldest due first.
+    async fn nudges_in_status(
+        &self,
+        team: Option<TeamId>,
+        status: NudgeStatus,
+    ) -> Result<Vec<Nudge>, StoreError>;
+    /// How many of the person's latest sent nudges in a row (newest backwards, any status since)
+    /// brought no share of their post by that person, stopping at the first that did: the engine
+    /// backs off members who stopped responding. A nudge still waiting for its share counts.
+    async fn ignored_nudge_streak(&self, person: PersonId) -> Result<i64, StoreError>;
+    /// How many prompts the person got since `since` (inclusive): asks created for them, ask
+    /// reminders, nudges sent and nudge reminders, each counted once. The weekly cap's meter.
+    async fn touches_since(
+        &self,
+        person: PersonId,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
     async fn set_nudge_status(
         &self,
         nudge: NudgeId,
@@ -362,6 +451,14 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     async fn shares(&self, post: PostId) -> Result<Vec<ShareConfirmation>, StoreError>;
+    /// Confirmations of the team's posts made in `[from, to)`, oldest first: the digest's counts
+    /// and the engine's share streaks come from these.
+    async fn shares_of_team(
+        &self,
+        team: TeamId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ShareConfirmation>, StoreError>;
 
     // ---- outbox ----
 
@@ -402,6 +499,9 @@ pub trait Store: Send + Sync {
     async fn mark_failed(&self, id: OutboxId, owner: &str, error: &str)
         -> Result<bool, StoreError>;
     async fn outbox_message(&self, id: OutboxId) -> Result<Option<OutboxMessage>, StoreError>;
+    /// The message queued under a key, e.g. to find the platform's reference of an earlier
+    /// message and update it (the live share count).
+    async fn outbox_by_key(&self, key: &str) -> Result<Option<OutboxMessage>, StoreError>;
     /// Pending messages per lane.
     async fn outbox_depth(&self) -> Result<OutboxDepth, StoreError>;
 

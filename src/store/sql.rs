@@ -4,6 +4,8 @@
 //! one copy of each statement serves both. Backend-specific statements (the outbox claim, catalog
 //! queries) live in `sqlite.rs` and `postgres.rs`.
 
+use super::types::DraftStatus;
+
 // ---- teams and people -------------------------------------------------------------------------
 
 pub const TEAM_COLUMNS_BY_NAME: &str =
@@ -29,6 +31,9 @@ pub const PERSON_ID_BY_PLATFORM_ID: &str = "SELECT id FROM people \
      WHERE platform = $1 AND workspace_id = $2 AND platform_user_id = $3";
 pub const PERSON_BY_ID: &str = "SELECT id, platform, workspace_id, platform_user_id, display_name, \
      time_zone, muted, paused_until, out_of_office, dm_channel_id, created_at FROM people WHERE id = $1";
+pub const PERSON_BY_PLATFORM_ID: &str = "SELECT id, platform, workspace_id, platform_user_id, \
+     display_name, time_zone, muted, paused_until, out_of_office, dm_channel_id, created_at \
+     FROM people WHERE platform = $1 AND workspace_id = $2 AND platform_user_id = $3";
 pub const SET_PERSON_DISPLAY_NAME: &str = "UPDATE people SET display_name = $2 WHERE id = $1";
 pub const SET_PERSON_MUTED: &str = "UPDATE people SET muted = $2 WHERE id = $1";
 pub const SET_PERSON_PAUSED_UNTIL: &str = "UPDATE people SET paused_until = $2 WHERE id = $1";
@@ -45,6 +50,10 @@ pub const TEAM_PEOPLE: &str = "SELECT p.id, p.platform, p.workspace_id, p.platfo
      p.display_name, p.time_zone, p.muted, p.paused_until, p.out_of_office, p.dm_channel_id, \
      p.created_at, r.role FROM team_roles r JOIN people p ON p.id = r.person_id \
      WHERE r.team_id = $1 ORDER BY p.platform_user_id, r.role";
+pub const TEAMS_OF_PERSON: &str = "SELECT t.id, t.name, t.platform, t.workspace_id, \
+     t.settings_json, t.source, t.created_at, t.updated_at, r.role \
+     FROM team_roles r JOIN teams t ON t.id = r.team_id \
+     WHERE r.person_id = $1 ORDER BY t.name, r.role";
 
 // ---- rounds and asks --------------------------------------------------------------------------
 
@@ -58,6 +67,8 @@ pub const ROUND_BY_ID: &str = "SELECT id, team_id, scheduled_at, status, created
 pub const CLOSE_ROUND: &str =
     "UPDATE rounds SET status = 'closed', closed_at = $2 WHERE id = $1 AND status = 'open'";
 pub const LAST_ROUND_SLOT: &str = "SELECT MAX(scheduled_at) FROM rounds WHERE team_id = $1";
+pub const OPEN_ROUNDS_OF_TEAM: &str = "SELECT id, team_id, scheduled_at, status, created_at, \
+     closed_at FROM rounds WHERE team_id = $1 AND status = 'open' ORDER BY scheduled_at, id";
 
 pub const INSERT_ASK: &str = "INSERT INTO asks (round_id, person_id, prompt_id, status, \
      created_at, updated_at) VALUES ($1, $2, $3, 'open', $4, $4) \
@@ -68,9 +79,22 @@ pub const ASK_BY_ID: &str = "SELECT id, round_id, person_id, prompt_id, status, 
 pub const ASKS_OF_ROUND: &str =
     "SELECT id, round_id, person_id, prompt_id, status, reminders_sent, \
      remind_at, created_at, updated_at FROM asks WHERE round_id = $1 ORDER BY id";
+pub const OPEN_ASKS_OF_PERSON: &str =
+    "SELECT id, round_id, person_id, prompt_id, status, reminders_sent, \
+     remind_at, created_at, updated_at FROM asks WHERE person_id = $1 AND status = 'open' \
+     ORDER BY created_at DESC, id DESC";
+pub const ASKS_DUE_FOR_REMINDER: &str =
+    "SELECT id, round_id, person_id, prompt_id, status, reminders_sent, \
+     remind_at, created_at, updated_at FROM asks WHERE status = 'open' AND remind_at <= $1 \
+     ORDER BY remind_at, id";
 pub const SET_ASK_STATUS: &str = "UPDATE asks SET status = $2, updated_at = $3 WHERE id = $1";
 pub const RECORD_ASK_REMINDER: &str = "UPDATE asks SET reminders_sent = reminders_sent + 1, \
      remind_at = $2, updated_at = $3 WHERE id = $1";
+/// Selecting the ask (rather than inserting its id) keeps an unknown ask a silent no-op, as the
+/// counter update above is.
+pub const LOG_ASK_REMINDER: &str =
+    "INSERT INTO ask_reminders (ask_id, reminded_at) SELECT id, $2 FROM asks WHERE id = $1";
+pub const SET_ASK_REMIND_AT: &str = "UPDATE asks SET remind_at = $2, updated_at = $3 WHERE id = $1";
 
 // ---- prompts ----------------------------------------------------------------------------------
 
@@ -102,6 +126,36 @@ pub const DRAFT_BY_ID: &str = "SELECT id, team_id, author_id, ask_id, status, cu
 pub const DRAFT_VERSIONS: &str = "SELECT draft_id, version, body, editor_id, created_at \
      FROM draft_versions WHERE draft_id = $1 ORDER BY version";
 pub const SET_DRAFT_STATUS: &str = "UPDATE drafts SET status = $2, updated_at = $3 WHERE id = $1";
+/// Touches the draft and returns its current version, in the same row lock a concurrent
+/// `BUMP_DRAFT_VERSION` takes, so the body rewritten next is the version current at that moment.
+pub const TOUCH_DRAFT: &str =
+    "UPDATE drafts SET updated_at = $2 WHERE id = $1 RETURNING current_version";
+/// Keeps the version's `created_at`: it is still the version begun then, only typed in parts.
+pub const REPLACE_DRAFT_VERSION_BODY: &str = "UPDATE draft_versions SET body = $3, editor_id = $4 \
+     WHERE draft_id = $1 AND version = $2";
+/// How many statuses `DRAFTS_OF_AUTHOR` can filter on: one placeholder per draft status, the
+/// unused ones bound to NULL (which never matches), so one static statement serves any subset.
+pub const DRAFT_STATUS_SLOTS: usize = 8;
+const _: () = assert!(
+    DraftStatus::ALL.len() == DRAFT_STATUS_SLOTS,
+    "DRAFTS_OF_AUTHOR needs one placeholder per draft status"
+);
+pub const DRAFTS_OF_AUTHOR: &str = "SELECT id, team_id, author_id, ask_id, status, \
+     current_version, created_at, updated_at FROM drafts \
+     WHERE author_id = $1 AND status IN ($2, $3, $4, $5, $6, $7, $8, $9) \
+     ORDER BY created_at DESC, id DESC";
+/// The values to bind to `DRAFTS_OF_AUTHOR`'s status placeholders: each status once, then NULLs.
+pub fn draft_status_slots(statuses: &[DraftStatus]) -> [Option<&'static str>; DRAFT_STATUS_SLOTS] {
+    let mut slots = [None; DRAFT_STATUS_SLOTS];
+    let distinct: std::collections::BTreeSet<DraftStatus> = statuses.iter().copied().collect();
+    for (slot, status) in slots.iter_mut().zip(distinct) {
+        *slot = Some(status.as_str());
+    }
+    slots
+}
+pub const DRAFTS_IN_REVIEW: &str = "SELECT id, team_id, author_id, ask_id, status, \
+     current_version, created_at, updated_at FROM drafts \
+     WHERE team_id = $1 AND status = 'in_review' ORDER BY created_at, id";
 
 pub const INSERT_REVIEW: &str = "INSERT INTO reviews (draft_id, version, reviewer_id, decision, \
      comment, decided_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
@@ -120,6 +174,22 @@ pub const POST_ID_BY_DRAFT: &str = "SELECT id FROM posts WHERE draft_id = $1";
 pub const POST_BY_ID: &str = "SELECT id, draft_id, team_id, author_id, version, body, status, \
      publish_at, published_at, canonical_url, canonical_network, channel_message_ref, created_at, \
      updated_at FROM posts WHERE id = $1";
+pub const POST_OF_DRAFT: &str = "SELECT id, draft_id, team_id, author_id, version, body, status, \
+     publish_at, published_at, canonical_url, canonical_network, channel_message_ref, created_at, \
+     updated_at FROM posts WHERE draft_id = $1";
+pub const POSTS_OF_AUTHOR: &str = "SELECT id, draft_id, team_id, author_id, version, body, \
+     status, publish_at, published_at, canonical_url, canonical_network, channel_message_ref, \
+     created_at, updated_at FROM posts WHERE author_id = $1 AND status = $2 \
+     ORDER BY created_at DESC, id DESC";
+pub const POSTS_DUE: &str = "SELECT id, draft_id, team_id, author_id, version, body, status, \
+     publish_at, published_at, canonical_url, canonical_network, channel_message_ref, created_at, \
+     updated_at FROM posts WHERE status = 'scheduled' AND publish_at <= $1 ORDER BY publish_at, id";
+/// By when it reached the share channel, whatever its status now (a withdrawn post keeps its
+/// `published_at`).
+pub const PUBLISHED_POSTS_OF_TEAM: &str = "SELECT id, draft_id, team_id, author_id, version, \
+     body, status, publish_at, published_at, canonical_url, canonical_network, \
+     channel_message_ref, created_at, updated_at FROM posts \
+     WHERE team_id = $1 AND published_at >= $2 AND published_at < $3 ORDER BY published_at, id";
 pub const SET_POST_CANONICAL_LINK: &str = "UPDATE posts SET canonical_url = $2, \
      canonical_network = $3, updated_at = $4 WHERE id = $1";
 pub const SET_POST_STATUS: &str =
@@ -132,6 +202,40 @@ pub const INSERT_NUDGE: &str = "INSERT INTO nudges (post_id, person_id, status, 
 pub const NUDGE_ID_BY_KEY: &str = "SELECT id FROM nudges WHERE post_id = $1 AND person_id = $2";
 pub const NUDGES_OF_POST: &str = "SELECT id, post_id, person_id, status, due_at, sent_at, \
      reminded_at FROM nudges WHERE post_id = $1 ORDER BY id";
+pub const NUDGE_BY_ID: &str = "SELECT id, post_id, person_id, status, due_at, sent_at, \
+     reminded_at FROM nudges WHERE id = $1";
+pub const NUDGE_BY_KEY: &str = "SELECT id, post_id, person_id, status, due_at, sent_at, \
+     reminded_at FROM nudges WHERE post_id = $1 AND person_id = $2";
+pub const NUDGES_DUE: &str = "SELECT id, post_id, person_id, status, due_at, sent_at, \
+     reminded_at FROM nudges WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2";
+/// Only a pending nudge moves: one a worker already sent keeps the time it went out for.
+pub const SET_NUDGE_DUE: &str =
+    "UPDATE nudges SET due_at = $2 WHERE id = $1 AND status = 'pending'";
+pub const NUDGES_IN_STATUS: &str = "SELECT id, post_id, person_id, status, due_at, sent_at, \
+     reminded_at FROM nudges WHERE status = $1 ORDER BY due_at, id";
+pub const NUDGES_OF_TEAM_IN_STATUS: &str = "SELECT n.id, n.post_id, n.person_id, n.status, \
+     n.due_at, n.sent_at, n.reminded_at FROM nudges n JOIN posts p ON p.id = n.post_id \
+     WHERE p.team_id = $1 AND n.status = $2 ORDER BY n.due_at, n.id";
+/// The person's sent nudges (newest first) without a share of their post by that person, up to
+/// the newest one that was shared: counted as those with no shared, sent nudge after them.
+/// "After" is by `sent_at`, then id, so two nudges sent in the same instant still have an order.
+pub const IGNORED_NUDGE_STREAK: &str = "SELECT COUNT(*) FROM nudges n \
+     WHERE n.person_id = $1 AND n.sent_at IS NOT NULL \
+     AND NOT EXISTS (SELECT 1 FROM share_confirmations s \
+         WHERE s.post_id = n.post_id AND s.person_id = n.person_id) \
+     AND NOT EXISTS (SELECT 1 FROM nudges m \
+         WHERE m.person_id = n.person_id AND m.sent_at IS NOT NULL \
+         AND (m.sent_at > n.sent_at OR (m.sent_at = n.sent_at AND m.id > n.id)) \
+         AND EXISTS (SELECT 1 FROM share_confirmations s \
+             WHERE s.post_id = m.post_id AND s.person_id = m.person_id))";
+/// Every prompt the person got since `$2`: asks, ask reminders, nudges, nudge reminders; each
+/// counted once, by the instant it went out.
+pub const TOUCHES_SINCE: &str = "SELECT \
+     (SELECT COUNT(*) FROM asks WHERE person_id = $1 AND created_at >= $2) \
+     + (SELECT COUNT(*) FROM ask_reminders r JOIN asks a ON a.id = r.ask_id \
+        WHERE a.person_id = $1 AND r.reminded_at >= $2) \
+     + (SELECT COUNT(*) FROM nudges WHERE person_id = $1 AND sent_at >= $2) \
+     + (SELECT COUNT(*) FROM nudges WHERE person_id = $1 AND reminded_at >= $2)";
 /// Stamps `sent_at` / `reminded_at` the first time the nudge reaches that status.
 pub const SET_NUDGE_STATUS: &str = "UPDATE nudges SET status = $2, \
      sent_at = CASE WHEN $2 = 'sent' THEN COALESCE(sent_at, $3) ELSE sent_at END, \
@@ -147,6 +251,10 @@ pub const FILL_SHARE_URL: &str = "UPDATE share_confirmations SET url = $4 \
      WHERE post_id = $1 AND person_id = $2 AND network = $3 AND url IS NULL";
 pub const SHARES_OF_POST: &str = "SELECT post_id, person_id, network, url, confirmed_at \
      FROM share_confirmations WHERE post_id = $1 ORDER BY confirmed_at, id";
+pub const SHARES_OF_TEAM: &str = "SELECT s.post_id, s.person_id, s.network, s.url, \
+     s.confirmed_at FROM share_confirmations s JOIN posts p ON p.id = s.post_id \
+     WHERE p.team_id = $1 AND s.confirmed_at >= $2 AND s.confirmed_at < $3 \
+     ORDER BY s.confirmed_at, s.id";
 
 // ---- outbox -----------------------------------------------------------------------------------
 
@@ -156,6 +264,9 @@ pub const ENQUEUE: &str = "INSERT INTO outbox (idempotency_key, platform, worksp
 pub const OUTBOX_BY_ID: &str = "SELECT id, idempotency_key, platform, workspace_id, lane, \
      payload_json, status, attempts, not_before, claim_owner, claim_expires_at, last_error, \
      platform_ref, created_at, sent_at FROM outbox WHERE id = $1";
+pub const OUTBOX_BY_KEY: &str = "SELECT id, idempotency_key, platform, workspace_id, lane, \
+     payload_json, status, attempts, not_before, claim_owner, claim_expires_at, last_error, \
+     platform_ref, created_at, sent_at FROM outbox WHERE idempotency_key = $1";
 /// Every ack below names the owner: a worker whose lease expired and was reclaimed changes nothing.
 pub const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at = $3, platform_ref = $4, \
      claim_owner = NULL, claim_expires_at = NULL \

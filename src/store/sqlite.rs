@@ -429,6 +429,33 @@ impl Store for SqliteStore {
         Ok(person)
     }
 
+    async fn person_by_platform_id(
+        &self,
+        platform: Platform,
+        workspace_id: &str,
+        platform_user_id: &str,
+    ) -> Result<Option<Person>, StoreError> {
+        let mut w = self.read().await?;
+        let person = sqlx::query_as(sql::PERSON_BY_PLATFORM_ID)
+            .bind(platform.as_str())
+            .bind(workspace_id)
+            .bind(platform_user_id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(person)
+    }
+
+    async fn teams_of_person(&self, person: PersonId) -> Result<Vec<(Team, Role)>, StoreError> {
+        let mut w = self.read().await?;
+        let rows: Vec<TeamWithRole> = sqlx::query_as(sql::TEAMS_OF_PERSON)
+            .bind(person)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(rows.into_iter().map(|r| (r.team, r.role)).collect())
+    }
+
     async fn set_person_display_name(
         &self,
         id: PersonId,
@@ -633,6 +660,16 @@ impl Store for SqliteStore {
         Ok(slot)
     }
 
+    async fn open_rounds(&self, team: TeamId) -> Result<Vec<Round>, StoreError> {
+        let mut w = self.read().await?;
+        let rounds = sqlx::query_as(sql::OPEN_ROUNDS_OF_TEAM)
+            .bind(team)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(rounds)
+    }
+
     async fn create_ask(
         &self,
         round: RoundId,
@@ -682,6 +719,26 @@ impl Store for SqliteStore {
         Ok(asks)
     }
 
+    async fn open_asks_of(&self, person: PersonId) -> Result<Vec<Ask>, StoreError> {
+        let mut w = self.read().await?;
+        let asks = sqlx::query_as(sql::OPEN_ASKS_OF_PERSON)
+            .bind(person)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(asks)
+    }
+
+    async fn asks_due_for_reminder(&self, now: DateTime<Utc>) -> Result<Vec<Ask>, StoreError> {
+        let mut w = self.read().await?;
+        let asks = sqlx::query_as(sql::ASKS_DUE_FOR_REMINDER)
+            .bind(now)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(asks)
+    }
+
     async fn set_ask_status(
         &self,
         ask: AskId,
@@ -708,6 +765,27 @@ impl Store for SqliteStore {
         sqlx::query(sql::RECORD_ASK_REMINDER)
             .bind(ask)
             .bind(next_remind_at)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        sqlx::query(sql::LOG_ASK_REMINDER)
+            .bind(ask)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
+    async fn set_ask_remind_at(
+        &self,
+        ask: AskId,
+        remind_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_ASK_REMIND_AT)
+            .bind(ask)
+            .bind(remind_at)
             .bind(now)
             .execute(w.conn())
             .await?;
@@ -859,6 +937,62 @@ impl Store for SqliteStore {
         Ok(draft)
     }
 
+    async fn replace_latest_version_body(
+        &self,
+        draft: DraftId,
+        body: &str,
+        editor: PersonId,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let mut w = self.write().await?;
+        let version: Option<i64> = sqlx::query_scalar(sql::TOUCH_DRAFT)
+            .bind(draft)
+            .bind(now)
+            .fetch_optional(w.conn())
+            .await?;
+        let version = version.ok_or_else(|| StoreError::NotFound {
+            what: "draft",
+            id: draft.to_string(),
+        })?;
+        sqlx::query(sql::REPLACE_DRAFT_VERSION_BODY)
+            .bind(draft)
+            .bind(version)
+            .bind(body)
+            .bind(editor)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(version)
+    }
+
+    async fn drafts_of(
+        &self,
+        author: PersonId,
+        statuses: &[DraftStatus],
+    ) -> Result<Vec<Draft>, StoreError> {
+        if statuses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = self.read().await?;
+        let mut query = sqlx::query_as(sql::DRAFTS_OF_AUTHOR).bind(author);
+        for status in sql::draft_status_slots(statuses) {
+            query = query.bind(status);
+        }
+        let drafts = query.fetch_all(w.conn()).await?;
+        w.done().await?;
+        Ok(drafts)
+    }
+
+    async fn drafts_in_review(&self, team: TeamId) -> Result<Vec<Draft>, StoreError> {
+        let mut w = self.read().await?;
+        let drafts = sqlx::query_as(sql::DRAFTS_IN_REVIEW)
+            .bind(team)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(drafts)
+    }
+
     async fn draft_versions(&self, draft: DraftId) -> Result<Vec<DraftVersion>, StoreError> {
         let mut w = self.read().await?;
         let versions = sqlx::query_as(sql::DRAFT_VERSIONS)
@@ -957,6 +1091,58 @@ impl Store for SqliteStore {
         Ok(post)
     }
 
+    async fn post_of_draft(&self, draft: DraftId) -> Result<Option<Post>, StoreError> {
+        let mut w = self.read().await?;
+        let post = sqlx::query_as(sql::POST_OF_DRAFT)
+            .bind(draft)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(post)
+    }
+
+    async fn posts_of_author(
+        &self,
+        author: PersonId,
+        status: PostStatus,
+    ) -> Result<Vec<Post>, StoreError> {
+        let mut w = self.read().await?;
+        let posts = sqlx::query_as(sql::POSTS_OF_AUTHOR)
+            .bind(author)
+            .bind(status.as_str())
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(posts)
+    }
+
+    async fn posts_due(&self, now: DateTime<Utc>) -> Result<Vec<Post>, StoreError> {
+        let mut w = self.read().await?;
+        let posts = sqlx::query_as(sql::POSTS_DUE)
+            .bind(now)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(posts)
+    }
+
+    async fn published_posts(
+        &self,
+        team: TeamId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Post>, StoreError> {
+        let mut w = self.read().await?;
+        let posts = sqlx::query_as(sql::PUBLISHED_POSTS_OF_TEAM)
+            .bind(team)
+            .bind(from)
+            .bind(to)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(posts)
+    }
+
     async fn set_post_canonical_link(
         &self,
         post: PostId,
@@ -1046,6 +1232,103 @@ impl Store for SqliteStore {
         Ok(nudges)
     }
 
+    async fn nudge(&self, id: NudgeId) -> Result<Option<Nudge>, StoreError> {
+        let mut w = self.read().await?;
+        let nudge = sqlx::query_as(sql::NUDGE_BY_ID)
+            .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(nudge)
+    }
+
+    async fn nudge_of(&self, post: PostId, person: PersonId) -> Result<Option<Nudge>, StoreError> {
+        let mut w = self.read().await?;
+        let nudge = sqlx::query_as(sql::NUDGE_BY_KEY)
+            .bind(post)
+            .bind(person)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(nudge)
+    }
+
+    async fn nudges_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Nudge>, StoreError> {
+        let mut w = self.read().await?;
+        let nudges = sqlx::query_as(sql::NUDGES_DUE)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(nudges)
+    }
+
+    async fn set_nudge_due(
+        &self,
+        nudge: NudgeId,
+        due_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::SET_NUDGE_DUE)
+            .bind(nudge)
+            .bind(due_at)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn nudges_in_status(
+        &self,
+        team: Option<TeamId>,
+        status: NudgeStatus,
+    ) -> Result<Vec<Nudge>, StoreError> {
+        let mut w = self.read().await?;
+        let nudges = match team {
+            Some(team) => {
+                sqlx::query_as(sql::NUDGES_OF_TEAM_IN_STATUS)
+                    .bind(team)
+                    .bind(status.as_str())
+                    .fetch_all(w.conn())
+                    .await?
+            }
+            None => {
+                sqlx::query_as(sql::NUDGES_IN_STATUS)
+                    .bind(status.as_str())
+                    .fetch_all(w.conn())
+                    .await?
+            }
+        };
+        w.done().await?;
+        Ok(nudges)
+    }
+
+    async fn ignored_nudge_streak(&self, person: PersonId) -> Result<i64, StoreError> {
+        let mut w = self.read().await?;
+        let streak = sqlx::query_scalar(sql::IGNORED_NUDGE_STREAK)
+            .bind(person)
+            .fetch_one(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(streak)
+    }
+
+    async fn touches_since(
+        &self,
+        person: PersonId,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let mut w = self.read().await?;
+        let touches = sqlx::query_scalar(sql::TOUCHES_SINCE)
+            .bind(person)
+            .bind(since)
+            .fetch_one(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(touches)
+    }
+
     async fn set_nudge_status(
         &self,
         nudge: NudgeId,
@@ -1098,6 +1381,23 @@ impl Store for SqliteStore {
         let mut w = self.read().await?;
         let shares = sqlx::query_as(sql::SHARES_OF_POST)
             .bind(post)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(shares)
+    }
+
+    async fn shares_of_team(
+        &self,
+        team: TeamId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ShareConfirmation>, StoreError> {
+        let mut w = self.read().await?;
+        let shares = sqlx::query_as(sql::SHARES_OF_TEAM)
+            .bind(team)
+            .bind(from)
+            .bind(to)
             .fetch_all(w.conn())
             .await?;
         w.done().await?;
@@ -1206,6 +1506,16 @@ impl Store for SqliteStore {
         let mut w = self.read().await?;
         let message = sqlx::query_as(sql::OUTBOX_BY_ID)
             .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(message)
+    }
+
+    async fn outbox_by_key(&self, key: &str) -> Result<Option<OutboxMessage>, StoreError> {
+        let mut w = self.read().await?;
+        let message = sqlx::query_as(sql::OUTBOX_BY_KEY)
+            .bind(key)
             .fetch_optional(w.conn())
             .await?;
         w.done().await?;

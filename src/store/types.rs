@@ -276,6 +276,15 @@ pub(crate) struct PersonWithRole {
     pub role: Role,
 }
 
+/// The rows `teams_of_person` returns: a team plus one of the person's roles there.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct TeamWithRole {
+    #[sqlx(flatten)]
+    pub team: Team,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+}
+
 /// A prompt of a pack, as the config or the prompt library defines it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromptSpec {
