@@ -245,7 +245,10 @@ fn migrate_creates_the_schema_on_a_fresh_sqlite_file() -> Result<(), Failed> {
             .output()?;
         let (stdout, stderr) = text(&output);
         assert!(output.status.success(), "{stderr}");
-        assert!(stdout.contains("schema version 1"), "{stdout}");
+        assert!(
+            stdout.contains(&format!("schema version {}", latest_schema())),
+            "{stdout}"
+        );
     }
     let db = dir.path().join("amplifier.db");
     assert!(db.exists(), "the default database sits next to the config");
@@ -255,7 +258,7 @@ fn migrate_creates_the_schema_on_a_fresh_sqlite_file() -> Result<(), Failed> {
         store.close().await;
         anyhow::Ok(version)
     })?;
-    assert_eq!(tables, Some(1));
+    assert_eq!(tables, Some(latest_schema()));
     Ok(())
 }
 
@@ -280,10 +283,11 @@ fn migrate_on_postgres(admin_url: &str) -> Result<(), Failed> {
     rt.block_on(support::drop_database(admin_url, &name))?;
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stdout.contains("schema version 1") && stdout.contains("postgres://"),
+        stdout.contains(&format!("schema version {}", latest_schema()))
+            && stdout.contains("postgres://"),
         "{stdout}"
     );
-    assert_eq!(version?, Some(1));
+    assert_eq!(version?, Some(latest_schema()));
     assert!(
         !dir.path().join("amplifier.db").exists(),
         "the environment's URL wins over the default"
@@ -412,4 +416,22 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
+}
+
+/// The newest migration's number: the schema version a fresh `migrate` reaches.
+fn latest_schema() -> i64 {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    std::fs::read_dir(dir)
+        .expect("migrations/sqlite")
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .split('_')
+                .next()?
+                .parse::<i64>()
+                .ok()
+        })
+        .max()
+        .expect("at least one migration")
 }

@@ -31,6 +31,9 @@ const CASES: &[(&str, Case)] = &[
     ("sync_teams_creates_updates_and_removes_roles", |s| {
         Box::pin(sync_teams_creates_updates_and_removes_roles(s))
     }),
+    ("snooze_prompt_and_command_team_settings", |s| {
+        Box::pin(snooze_prompt_and_command_team_settings(s))
+    }),
     ("sync_teams_leaves_command_teams_alone", |s| {
         Box::pin(sync_teams_leaves_command_teams_alone(s))
     }),
@@ -316,7 +319,7 @@ const LEASE: Duration = Duration::from_secs(30);
 
 async fn migrations_are_idempotent(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let version = store.schema_version().await?;
-    assert_eq!(version, Some(2), "both migrations applied");
+    assert_eq!(version, Some(3), "every migration applied");
     let f = fixture(&*store).await?;
     store.migrate().await?;
     store.migrate().await?;
@@ -397,6 +400,73 @@ async fn sync_teams_creates_updates_and_removes_roles(store: Arc<dyn Store>) -> 
         .await?;
     assert!(matches!(carol, Inserted::Existing(_)));
     assert_eq!(store.teams().await?.len(), 1);
+    Ok(())
+}
+
+async fn snooze_prompt_and_command_team_settings(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    store
+        .upsert_prompts(
+            "default",
+            &[PromptSpec {
+                key: "p1".into(),
+                text: "What surprised you?".into(),
+                tags: vec!["a".into()],
+            }],
+        )
+        .await?;
+    let prompt = store
+        .unseen_prompts("default", f.leader, f.team)
+        .await?
+        .pop()
+        .context("p1")?;
+    assert_eq!(
+        store.prompt(prompt.id).await?.map(|p| p.text),
+        Some("What surprised you?".to_string())
+    );
+    let round = store.open_round(f.team, t(0), t(0)).await?.round_id();
+    let ask = store
+        .create_ask(round, f.leader, Some(prompt.id), t(0))
+        .await?
+        .id();
+    assert!(!store.ask(ask).await?.context("ask")?.snoozed);
+    store.snooze_ask(ask, t(24 * 60), t(5)).await?;
+    let snoozed = store.ask(ask).await?.context("ask")?;
+    assert!(snoozed.snoozed);
+    assert_eq!(snoozed.remind_at, Some(t(24 * 60)));
+    assert_eq!(snoozed.reminders_sent, 0, "a snooze is not a reminder");
+    assert_eq!(store.asks_due_for_reminder(t(24 * 60)).await?.len(), 1);
+    store.record_ask_reminder(ask, None, t(24 * 60)).await?;
+    let reminded = store.ask(ask).await?.context("ask")?;
+    assert!(!reminded.snoozed, "the reminder answers the snooze");
+    assert_eq!(reminded.reminders_sent, 1);
+    // Settings change only on command teams; config teams change in the file.
+    assert!(
+        !store
+            .update_team_settings(f.team, "{\"x\":1}", t(6))
+            .await?
+    );
+    let ops = store
+        .create_command_team(
+            &NewTeam {
+                name: "ops".into(),
+                platform: Platform::Shell,
+                workspace_id: "w".into(),
+                settings_json: "{}".into(),
+            },
+            t(0),
+        )
+        .await?
+        .context("ops")?;
+    assert!(store.update_team_settings(ops, "{\"x\":2}", t(7)).await?);
+    assert_eq!(
+        store.team(ops).await?.context("ops")?.settings_json,
+        "{\"x\":2}"
+    );
+    assert_ne!(
+        store.team(f.team).await?.context("core")?.settings_json,
+        "{\"x\":1}"
+    );
     Ok(())
 }
 

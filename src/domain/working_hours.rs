@@ -45,10 +45,15 @@ impl WorkingHours {
         let local = at.with_timezone(&self.zone);
         // The working day starts at `quiet_end` (or midnight when there are no quiet hours). Look at most 8 days
         // ahead: some day within a week is a working day.
-        let start_of_day = if self.quiet_start == self.quiet_end { NaiveTime::MIN } else { self.quiet_end };
+        let start_of_day = if self.quiet_start == self.quiet_end {
+            NaiveTime::MIN
+        } else {
+            self.quiet_end
+        };
         for offset in 0..=8 {
             let day = local.date_naive() + Duration::days(offset);
-            let Some(candidate) = crate::schedule::resolve(self.zone, day.and_time(start_of_day)) else {
+            let Some(candidate) = crate::schedule::resolve(self.zone, day.and_time(start_of_day))
+            else {
                 continue;
             };
             if candidate > at && self.allows(candidate) {
@@ -96,10 +101,16 @@ mod tests {
         let h = hours(chrono_tz::Asia::Tokyo);
         // Wednesday 20:00 JST = 11:00 UTC → Thursday 09:00 JST = 00:00 UTC.
         let at = Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap();
-        assert_eq!(h.next_allowed(at), Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap());
+        assert_eq!(
+            h.next_allowed(at),
+            Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap()
+        );
         // Early morning 07:00 JST the same day → 09:00 JST.
         let early = Utc.with_ymd_and_hms(2026, 11, 24, 22, 0, 0).unwrap();
-        assert_eq!(h.next_allowed(early), Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap());
+        assert_eq!(
+            h.next_allowed(early),
+            Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap()
+        );
     }
 
     #[test]
@@ -107,9 +118,15 @@ mod tests {
         let mut h = hours(chrono_tz::America::New_York);
         // Friday 2026-11-27 19:00 EST = Saturday 00:00 UTC.
         let at = Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap();
-        assert_eq!(h.next_allowed(at), Utc.with_ymd_and_hms(2026, 11, 30, 14, 0, 0).unwrap());
+        assert_eq!(
+            h.next_allowed(at),
+            Utc.with_ymd_and_hms(2026, 11, 30, 14, 0, 0).unwrap()
+        );
         h.weekends_quiet = false;
-        assert_eq!(h.next_allowed(at), Utc.with_ymd_and_hms(2026, 11, 28, 14, 0, 0).unwrap());
+        assert_eq!(
+            h.next_allowed(at),
+            Utc.with_ymd_and_hms(2026, 11, 28, 14, 0, 0).unwrap()
+        );
     }
 
     #[test]
@@ -121,7 +138,10 @@ mod tests {
             weekends_quiet: false,
         };
         let lunch = Utc.with_ymd_and_hms(2026, 11, 25, 12, 30, 0).unwrap();
-        assert_eq!(h.next_allowed(lunch), Utc.with_ymd_and_hms(2026, 11, 25, 13, 0, 0).unwrap());
+        assert_eq!(
+            h.next_allowed(lunch),
+            Utc.with_ymd_and_hms(2026, 11, 25, 13, 0, 0).unwrap()
+        );
     }
 
     #[test]
@@ -130,6 +150,9 @@ mod tests {
         // Wednesday 2026-11-25 12:00 AEDT.
         let at = Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).unwrap();
         // Monday 2026-11-23 00:00 AEDT = Sunday 13:00 UTC.
-        assert_eq!(h.week_start(at), Utc.with_ymd_and_hms(2026, 11, 22, 13, 0, 0).unwrap());
+        assert_eq!(
+            h.week_start(at),
+            Utc.with_ymd_and_hms(2026, 11, 22, 13, 0, 0).unwrap()
+        );
     }
 }

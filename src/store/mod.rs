@@ -138,6 +138,13 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<TeamId>, StoreError>;
     async fn team(&self, id: TeamId) -> Result<Option<Team>, StoreError>;
+    /// Replaces a command team's settings (`/amplify team set …`); false for a config team, which changes in the file.
+    async fn update_team_settings(
+        &self,
+        team: TeamId,
+        settings_json: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     async fn team_by_name(&self, name: &str) -> Result<Option<Team>, StoreError>;
     async fn teams(&self) -> Result<Vec<Team>, StoreError>;
     /// Everyone with a role in the team; a person with two roles appears once per role.
@@ -256,6 +263,13 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// Moves the next reminder without counting one ("remind me tomorrow"; `None`: no more).
+    /// "Remind me tomorrow": the next reminder at `until`, on the person's own request.
+    async fn snooze_ask(
+        &self,
+        ask: AskId,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn set_ask_remind_at(
         &self,
         ask: AskId,
@@ -277,6 +291,7 @@ pub trait Store: Send + Sync {
         round: Option<RoundId>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    async fn prompt(&self, id: PromptId) -> Result<Option<Prompt>, StoreError>;
     /// The pack's prompts this leader has not seen in this team, by key.
     async fn unseen_prompts(
         &self,

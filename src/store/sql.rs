@@ -21,6 +21,10 @@ pub const INSERT_TEAM: &str =
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
      ON CONFLICT (name) DO NOTHING RETURNING id";
 /// Only config teams: the sync must never rewrite a command team.
+/// Only command teams: config teams change in the file.
+pub const UPDATE_COMMAND_TEAM_SETTINGS: &str =
+    "UPDATE teams SET settings_json = $2, updated_at = $3 \
+     WHERE id = $1 AND source = 'command'";
 pub const UPDATE_CONFIG_TEAM: &str = "UPDATE teams SET platform = $2, workspace_id = $3, \
      settings_json = $4, updated_at = $5 WHERE id = $1 AND source = 'config'";
 
@@ -75,21 +79,24 @@ pub const INSERT_ASK: &str = "INSERT INTO asks (round_id, person_id, prompt_id, 
      ON CONFLICT (round_id, person_id) DO NOTHING RETURNING id";
 pub const ASK_ID_BY_KEY: &str = "SELECT id FROM asks WHERE round_id = $1 AND person_id = $2";
 pub const ASK_BY_ID: &str = "SELECT id, round_id, person_id, prompt_id, status, reminders_sent, \
-     remind_at, created_at, updated_at FROM asks WHERE id = $1";
+     remind_at, snoozed, created_at, updated_at FROM asks WHERE id = $1";
 pub const ASKS_OF_ROUND: &str =
     "SELECT id, round_id, person_id, prompt_id, status, reminders_sent, \
-     remind_at, created_at, updated_at FROM asks WHERE round_id = $1 ORDER BY id";
+     remind_at, snoozed, created_at, updated_at FROM asks WHERE round_id = $1 ORDER BY id";
 pub const OPEN_ASKS_OF_PERSON: &str =
     "SELECT id, round_id, person_id, prompt_id, status, reminders_sent, \
-     remind_at, created_at, updated_at FROM asks WHERE person_id = $1 AND status = 'open' \
+     remind_at, snoozed, created_at, updated_at FROM asks WHERE person_id = $1 AND status = 'open' \
      ORDER BY created_at DESC, id DESC";
 pub const ASKS_DUE_FOR_REMINDER: &str =
     "SELECT id, round_id, person_id, prompt_id, status, reminders_sent, \
-     remind_at, created_at, updated_at FROM asks WHERE status = 'open' AND remind_at <= $1 \
+     remind_at, snoozed, created_at, updated_at FROM asks WHERE status = 'open' AND remind_at <= $1 \
      ORDER BY remind_at, id";
 pub const SET_ASK_STATUS: &str = "UPDATE asks SET status = $2, updated_at = $3 WHERE id = $1";
 pub const RECORD_ASK_REMINDER: &str = "UPDATE asks SET reminders_sent = reminders_sent + 1, \
-     remind_at = $2, updated_at = $3 WHERE id = $1";
+     remind_at = $2, snoozed = FALSE, updated_at = $3 WHERE id = $1";
+/// "Remind me tomorrow": the next reminder is the person's own request, sent even past the team's count.
+pub const SNOOZE_ASK: &str =
+    "UPDATE asks SET remind_at = $2, snoozed = TRUE, updated_at = $3 WHERE id = $1";
 /// Selecting the ask (rather than inserting its id) keeps an unknown ask a silent no-op, as the
 /// counter update above is.
 pub const LOG_ASK_REMINDER: &str =
@@ -105,6 +112,7 @@ pub const UPSERT_PROMPT: &str =
 pub const RECORD_PROMPT_SEEN: &str = "INSERT INTO prompt_views (person_id, prompt_id, team_id, \
      round_id, seen_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id, team_id, prompt_id) \
      DO UPDATE SET round_id = excluded.round_id, seen_at = excluded.seen_at";
+pub const PROMPT_BY_ID: &str = "SELECT id, pack, key, text, tags FROM prompts WHERE id = $1";
 pub const UNSEEN_PROMPTS: &str = "SELECT p.id, p.pack, p.key, p.text, p.tags FROM prompts p \
      WHERE p.pack = $1 AND NOT EXISTS (SELECT 1 FROM prompt_views v \
      WHERE v.prompt_id = p.id AND v.person_id = $2 AND v.team_id = $3) ORDER BY p.key";

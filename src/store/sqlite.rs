@@ -369,6 +369,23 @@ impl Store for SqliteStore {
         Ok(id)
     }
 
+    async fn update_team_settings(
+        &self,
+        team: TeamId,
+        settings_json: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::UPDATE_COMMAND_TEAM_SETTINGS)
+            .bind(team)
+            .bind(settings_json)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn team(&self, id: TeamId) -> Result<Option<Team>, StoreError> {
         let mut w = self.read().await?;
         let team = sqlx::query_as(sql::TEAM_BY_ID)
@@ -776,6 +793,22 @@ impl Store for SqliteStore {
         w.done().await
     }
 
+    async fn snooze_ask(
+        &self,
+        ask: AskId,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SNOOZE_ASK)
+            .bind(ask)
+            .bind(until)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
     async fn set_ask_remind_at(
         &self,
         ask: AskId,
@@ -832,6 +865,16 @@ impl Store for SqliteStore {
             .execute(w.conn())
             .await?;
         w.done().await
+    }
+
+    async fn prompt(&self, id: PromptId) -> Result<Option<Prompt>, StoreError> {
+        let mut w = self.read().await?;
+        let row: Option<PromptRow> = sqlx::query_as(sql::PROMPT_BY_ID)
+            .bind(id)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(row.map(Prompt::from))
     }
 
     async fn unseen_prompts(

@@ -385,6 +385,8 @@ pub struct Ask {
     pub status: AskStatus,
     pub reminders_sent: i64,
     pub remind_at: Option<DateTime<Utc>>,
+    /// The person asked to be reminded ("Remind me tomorrow"): the next reminder goes even past the team's count.
+    pub snoozed: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
