@@ -10,7 +10,7 @@
 //! - sent → `mark_sent` with the platform's reference;
 //! - held by a 429 this worker saw on its scope, or paced by the adapter's `wait_before`, or for a
 //!   platform with no transport → released with `retry_later` until that instant (a *deferral*:
-//!   it does not count against `max_attempts`, see [`policy::deferrals`]);
+//!   it does not count against `max_attempts`, see [`deferrals`]);
 //! - `RateLimited` → released until `now + retry_after` (never earlier), and the scope is held;
 //! - `Transient` → `retry_later` after [`backoff`], or after `max_attempts` failed sends
 //!   `mark_failed` + a `delivery.failed` audit entry;
@@ -20,15 +20,18 @@
 //! the ack changes nothing and the row is counted as a lost claim.
 
 mod policy;
+mod report;
 mod transport;
 
 pub use policy::{backoff, deferrals, DeliveryConfig, MIN_DELAY};
+pub use report::{Counts, DeliveryReport};
 pub use transport::{SendError, Sent, Transport, GLOBAL_SCOPE};
 
 use crate::clock::Clock;
 use crate::store::{AuditEntry, Lane, OutboxMessage, Platform, Store, StoreError};
 use chrono::{DateTime, Utc};
 use policy::{after, failures, with_deferrals, RateLimits};
+use report::Outcome;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,94 +66,6 @@ pub enum DeliveryError {
 
 fn store_error(doing: &'static str) -> impl FnOnce(StoreError) -> DeliveryError {
     move |source| DeliveryError::Store { doing, source }
-}
-
-/// What happened to the rows of one pass.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub sent: u32,
-    /// Transient failures scheduled for another attempt.
-    pub retried: u32,
-    /// Rows that got a 429, or were held because their scope was limited.
-    pub rate_limited: u32,
-    /// Rows the adapter's pacing hook asked to wait.
-    pub paced: u32,
-    /// Rows given up: permanent errors and transient ones past `max_attempts`.
-    pub failed: u32,
-    /// Acknowledgements that found the row no longer ours (lease expired, another worker took it).
-    pub lost_claims: u32,
-    /// Rows for a platform with no transport, released to wait.
-    pub unroutable: u32,
-    /// Claimed rows released unsent because `run` was shutting down.
-    pub released: u32,
-}
-
-impl Counts {
-    /// Rows this pass claimed and dealt with one way or another.
-    pub fn handled(&self) -> u32 {
-        self.sent
-            + self.retried
-            + self.rate_limited
-            + self.paced
-            + self.failed
-            + self.lost_claims
-            + self.unroutable
-            + self.released
-    }
-}
-
-/// The result of one pass over the outbox.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeliveryReport {
-    pub total: Counts,
-    pub per_platform: HashMap<Platform, Counts>,
-    /// The earliest instant this pass released a row until: when `run` should look again
-    /// (rows deferred by others or enqueued for later are found within `max_idle`).
-    pub next_due: Option<DateTime<Utc>>,
-}
-
-impl DeliveryReport {
-    pub fn platform(&self, platform: Platform) -> Counts {
-        self.per_platform.get(&platform).copied().unwrap_or_default()
-    }
-
-    fn count(&mut self, platform: Platform, outcome: Outcome) {
-        let field = |c: &mut Counts| {
-            let slot = match outcome {
-                Outcome::Sent => &mut c.sent,
-                Outcome::Retried => &mut c.retried,
-                Outcome::RateLimited { .. } => &mut c.rate_limited,
-                Outcome::Paced => &mut c.paced,
-                Outcome::Failed => &mut c.failed,
-                Outcome::LostClaim => &mut c.lost_claims,
-                Outcome::Unroutable => &mut c.unroutable,
-                Outcome::Released => &mut c.released,
-            };
-            *slot += 1;
-        };
-        field(&mut self.total);
-        field(self.per_platform.entry(platform).or_default());
-    }
-
-    fn due_again(&mut self, at: DateTime<Utc>) {
-        self.next_due = Some(self.next_due.map_or(at, |due| due.min(at)));
-    }
-}
-
-/// What became of one claimed row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Sent,
-    Retried,
-    /// `sent`: the transport was called (a 429), not just held by an earlier one.
-    RateLimited {
-        sent: bool,
-    },
-    Paced,
-    Failed,
-    LostClaim,
-    Unroutable,
-    Released,
 }
 
 /// The delivery workers of one process (one owner). Share it behind an `Arc`; passes of one
@@ -266,7 +181,11 @@ impl Delivery {
                 break;
             }
             if queue.is_empty() || top_up {
-                let limit = if queue.is_empty() { self.config.batch } else { 1 };
+                let limit = if queue.is_empty() {
+                    self.config.batch
+                } else {
+                    1
+                };
                 let claimed = self
                     .store
                     .claim_outbox(&self.config.owner, clock.now(), self.config.lease, limit)
@@ -402,8 +321,7 @@ impl Delivery {
                 }
                 let until = after(now, backoff(&self.config, message.id, failed));
                 tracing::info!(error = %error, failed, %until, "send failed; retrying later");
-                let last_error =
-                    with_deferrals(deferrals(message.last_error.as_deref()), &error);
+                let last_error = with_deferrals(deferrals(message.last_error.as_deref()), &error);
                 let kept = self
                     .store
                     .retry_later(message.id, &self.config.owner, until, &last_error)
@@ -416,9 +334,7 @@ impl Delivery {
                     Ok(self.lost_claim())
                 }
             }
-            Err(SendError::Permanent(error)) => {
-                self.fail(&message, &error, "permanent", now).await
-            }
+            Err(SendError::Permanent(error)) => self.fail(&message, &error, "permanent", now).await,
         }
     }
 

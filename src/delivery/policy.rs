@@ -205,8 +205,7 @@ impl RateLimits {
         self.holds
             .iter()
             .filter(|((p, held), _)| {
-                *p == platform
-                    && (held == GLOBAL_SCOPE || scope.is_none_or(|s| s == held.as_str()))
+                *p == platform && (held == GLOBAL_SCOPE || scope.is_none_or(|s| s == held.as_str()))
             })
             .map(|(_, until)| *until)
             .max()
@@ -234,10 +233,13 @@ mod tests {
                 let exact = Duration::from_secs(10 * 2u64.pow(failure - 1)).min(config.max_backoff);
                 let got = backoff(&config, OutboxId(id), failure);
                 assert!(got <= exact, "{id}/{failure}: {got:?} > {exact:?}");
-                assert!(got >= exact.mul_f64(0.8), "{id}/{failure}: {got:?} < 80 % of {exact:?}");
+                assert!(
+                    got >= exact.mul_f64(0.8),
+                    "{id}/{failure}: {got:?} < 80 % of {exact:?}"
+                );
             }
         }
-        assert_eq!(backoff(&config, OutboxId(1), u32::MAX) <= config.max_backoff, true);
+        assert!(backoff(&config, OutboxId(1), u32::MAX) <= config.max_backoff);
     }
 
     #[test]
@@ -260,7 +262,11 @@ mod tests {
         assert_eq!(deferrals(Some(&text)), 3);
         assert_eq!(with_deferrals(0, "reset"), "reset");
         assert_eq!(failures(5, Some(&text)), 2);
-        assert_eq!(failures(1, Some(&text)), 1, "the current claim is an attempt");
+        assert_eq!(
+            failures(1, Some(&text)),
+            1,
+            "the current claim is an attempt"
+        );
     }
 
     #[test]
@@ -269,13 +275,23 @@ mod tests {
         let later = t0 + chrono::Duration::seconds(30);
         let mut limits = RateLimits::default();
         limits.hold(Platform::Slack, "C1", later);
-        assert_eq!(limits.held_until(Platform::Slack, Some("C1"), t0), Some(later));
+        assert_eq!(
+            limits.held_until(Platform::Slack, Some("C1"), t0),
+            Some(later)
+        );
         assert_eq!(limits.held_until(Platform::Slack, Some("C2"), t0), None);
         assert_eq!(limits.held_until(Platform::Slack, None, t0), Some(later));
         assert_eq!(limits.held_until(Platform::Discord, Some("C1"), t0), None);
-        assert_eq!(limits.held_until(Platform::Slack, Some("C1"), later), None, "passed");
+        assert_eq!(
+            limits.held_until(Platform::Slack, Some("C1"), later),
+            None,
+            "passed"
+        );
         limits.hold(Platform::Discord, GLOBAL_SCOPE, later);
-        assert_eq!(limits.held_until(Platform::Discord, Some("route"), t0), Some(later));
+        assert_eq!(
+            limits.held_until(Platform::Discord, Some("route"), t0),
+            Some(later)
+        );
     }
 
     #[test]

@@ -52,7 +52,10 @@ pub struct Sent {
 pub enum SendError {
     /// 429: nothing for this scope before `retry_after` has passed.
     #[error("rate limited on {scope}: retry after {retry_after:?}")]
-    RateLimited { retry_after: Duration, scope: String },
+    RateLimited {
+        retry_after: Duration,
+        scope: String,
+    },
     /// Worth retrying (5xx, timeouts, connection reset).
     #[error("{0}")]
     Transient(String),
