@@ -318,7 +318,7 @@ pub(crate) fn wall_clock(zone: Tz, t: DateTime<Utc>) -> NaiveDateTime {
 /// The instant a wall-clock slot fires at in `zone`: the only instant if there is one; the
 /// earlier of two in a fall-back overlap; the first instant after a spring-forward gap (the
 /// transition itself) when the slot falls in one. `None` only for a "gap" longer than
-/// [`MAX_GAP`], which no real zone has.
+/// `MAX_GAP`, which no real zone has.
 pub fn resolve(zone: Tz, slot: NaiveDateTime) -> Option<DateTime<Utc>> {
     if let Some(t) = zone.from_local_datetime(&slot).earliest() {
         return Some(t.with_timezone(&Utc));
