@@ -2,6 +2,7 @@
 //!
 //! The binary (`src/main.rs`) is a thin shell over [`cli`]; everything else is library code that tests reach.
 
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -1,0 +1,3 @@
+//! The neutral chat model: …
+
+pub mod command;
