@@ -130,11 +130,14 @@ fn number(word: &str) -> Option<u64> {
 
 /// A day of the month, with an optional ordinal ending (`24th`).
 fn day_number(word: &str) -> Option<u64> {
-    let digits = ["st", "nd", "rd", "th"]
+    number(day_digits(word))
+}
+
+fn day_digits(word: &str) -> &str {
+    ["st", "nd", "rd", "th"]
         .iter()
         .find_map(|end| word.strip_suffix(end))
-        .unwrap_or(word);
-    number(digits)
+        .unwrap_or(word)
 }
 
 /// `in 3 days`, `in 2 weeks`, `in a month`.
@@ -171,21 +174,25 @@ fn iso_date(word: &str, today: NaiveDate) -> Result<NaiveDate, CommandError> {
     let [y, m, d] = parts.as_slice() else {
         return Err(unreadable(word, today));
     };
+    // The year comes first: 24/12/2026 and 12/24/2026 are ambiguous between countries.
+    let day_text = *d;
     let (Some(_), Some(m), Some(d)) = (number(y), number(m), number(d)) else {
         return Err(unreadable(word, today));
     };
+    if y.len() < 4 {
+        return Err(unreadable(word, today));
+    }
     let year = year(y, today)?;
     if !(1..=12).contains(&m) {
         return Err(CommandError::new(
             format!(
-                "{} is not a date: there is no month {} (months go from 01 to 12)",
-                shown(word),
-                shown(m.to_string().as_str())
+                "{} is not a date: there is no month {m} (months go from 01 to 12)",
+                shown(word)
             ),
             suggest(after(today, 7)),
         ));
     }
-    exact(year, m as u32, d, today)
+    exact(year, m as u32, d, day_text, today)
 }
 
 /// A year written in full. More than four digits is too far ahead, fewer is ambiguous.
@@ -204,13 +211,19 @@ fn year(word: &str, today: NaiveDate) -> Result<i32, CommandError> {
 }
 
 /// One day of one year, which may not exist.
-fn exact(year: i32, month: u32, day: u64, today: NaiveDate) -> Result<NaiveDate, CommandError> {
+fn exact(
+    year: i32,
+    month: u32,
+    day: u64,
+    day_text: &str,
+    today: NaiveDate,
+) -> Result<NaiveDate, CommandError> {
     let date = u32::try_from(day)
         .ok()
         .and_then(|d| NaiveDate::from_ymd_opt(year, month, d));
     match date {
         Some(date) => in_range(Some(date), today),
-        None => Err(no_such_day(month, day, Some(year), today)),
+        None => Err(no_such_day(month, day, day_text, Some(year), today)),
     }
 }
 
@@ -221,8 +234,9 @@ fn day_month(
     year_word: Option<&str>,
     today: NaiveDate,
 ) -> Result<NaiveDate, CommandError> {
-    let (m, d) = match (month(a), day_number(b), month(b), day_number(a)) {
-        (Some(m), Some(d), _, _) | (_, _, Some(m), Some(d)) => (m, d),
+    let (m, d, day_text) = match (month(a), day_number(b), month(b), day_number(a)) {
+        (Some(m), Some(d), _, _) => (m, d, day_digits(b)),
+        (_, _, Some(m), Some(d)) => (m, d, day_digits(a)),
         _ => {
             let text = match year_word {
                 Some(y) => format!("{a} {b} {y}"),
@@ -233,7 +247,7 @@ fn day_month(
     };
     if let Some(y) = year_word {
         let year = year(y, today)?;
-        return exact(year, m, d, today);
+        return exact(year, m, d, day_text, today);
     }
     let day = u32::try_from(d).unwrap_or(u32::MAX);
     for y in [today.year(), today.year().saturating_add(1)] {
@@ -254,7 +268,7 @@ fn day_month(
             ),
             suggest(last_day_of(m, today)),
         )),
-        None => Err(no_such_day(m, d, None, today)),
+        None => Err(no_such_day(m, d, day_text, None, today)),
     }
 }
 
@@ -271,9 +285,21 @@ fn last_day_of(month: u32, today: NaiveDate) -> Option<NaiveDate> {
         .find(|d| *d > today && (*d - today).num_days() <= MAX_PAUSE_DAYS)
 }
 
-fn no_such_day(month: u32, day: u64, year: Option<i32>, today: NaiveDate) -> CommandError {
+/// `day_text` is the day as typed (a huge number is shown as typed, not as `u64::MAX`).
+fn no_such_day(
+    month: u32,
+    day: u64,
+    day_text: &str,
+    year: Option<i32>,
+    today: NaiveDate,
+) -> CommandError {
     let name = MONTHS[(month as usize).clamp(1, 12) - 1];
-    let day_text = shown(&day.to_string());
+    let day_text = super::cut(day_text.trim_start_matches('0'), 20);
+    let day_text = if day_text.is_empty() {
+        "0".into()
+    } else {
+        day_text
+    };
     let message = match year {
         Some(y) if month == 2 && day == 29 => {
             format!("{y}-02-29 does not exist: {y} is not a leap year")

@@ -122,9 +122,10 @@ pub enum TeamCommand {
         people: Vec<UserRef>,
         team: String,
     },
+    /// Boxed: a parsed schedule is large, and commands are passed around by value.
     SetSchedule {
         team: String,
-        schedule: CronSchedule,
+        schedule: Box<CronSchedule>,
     },
     SetChannel {
         team: String,

@@ -315,7 +315,10 @@ fn set_schedule(words: &mut Words<'_>) -> Result<TeamCommand, CommandError> {
         ));
     }
     match CronSchedule::parse(cron) {
-        Ok(schedule) => Ok(TeamCommand::SetSchedule { team, schedule }),
+        Ok(schedule) => Ok(TeamCommand::SetSchedule {
+            team,
+            schedule: Box::new(schedule),
+        }),
         Err(err) => {
             // `team set schedule Leadership EU 0 9 * * 1`: the name lost its quotes.
             if !name_word.quoted {
@@ -373,16 +376,17 @@ fn set_networks(words: &mut Words<'_>) -> Result<TeamCommand, CommandError> {
     let team = check_name(name_word.text, &|name: &str| {
         typed(&format!("team set networks {name} {}", words.rest()))
     })?;
-    let listed: Vec<String> = words
+    // Each network as typed (for messages) and as a keyword.
+    let listed: Vec<(String, String)> = words
         .remaining()?
         .iter()
         .flat_map(|w| {
-            w.keyword()
+            clean_id(w.text)
                 .split(',')
-                .map(str::to_string)
+                .map(|n| (n.to_string(), super::lex::keyword(n)))
                 .collect::<Vec<_>>()
         })
-        .filter(|n| !n.is_empty() && n != "and")
+        .filter(|(_, k)| !k.is_empty() && k != "and")
         .collect();
     if listed.is_empty() {
         return Err(CommandError::new(
@@ -393,7 +397,7 @@ fn set_networks(words: &mut Words<'_>) -> Result<TeamCommand, CommandError> {
     let mut networks = Vec::new();
     let mut fixed = Vec::new();
     let mut problem = None;
-    for (i, word) in listed.iter().enumerate() {
+    for (i, (typed_word, word)) in listed.iter().enumerate() {
         let word = if word == "twitter" {
             "x"
         } else {
@@ -413,7 +417,7 @@ fn set_networks(words: &mut Words<'_>) -> Result<TeamCommand, CommandError> {
                         fixed.push(n);
                     }
                 }
-                problem.get_or_insert((i, word.to_string(), near));
+                problem.get_or_insert((i, typed_word.clone(), near));
             }
         }
     }
@@ -475,7 +479,7 @@ fn set_last_word(words: &mut Words<'_>, setting: &str) -> Result<TeamCommand, Co
     let team = name_from(
         name_words,
         |name| typed(&format!("team set {setting} {name} {}", value.text)),
-        || unreachable_missing(),
+        unreachable_missing,
     )?;
     Ok(match setting {
         "channel" => TeamCommand::SetChannel {
