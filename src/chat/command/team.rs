@@ -158,15 +158,10 @@ fn membership(
     let (people_words, team_words) = match split {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => {
-            let fix = match rest.as_slice() {
-                [.., before, last] if people(std::slice::from_ref(before)).is_ok() => {
-                    Some(retyped(text, last, &format!("{joiner} {}", last.text)))
-                }
-                _ => Some(typed(&usage)),
-            };
+            let fix = missing_joiner(&rest, text, joiner).unwrap_or_else(|| typed(&usage));
             return Err(CommandError::new(
                 format!("say which team, after \"{joiner}\": /amplify team {sub} {role} PERSON… {joiner} TEAM"),
-                fix,
+                Some(fix),
             ));
         }
     };
@@ -200,6 +195,35 @@ fn membership(
         },
     )?;
     Ok((role, people, team))
+}
+
+/// `team add leader <@U1> Leadership EU`: the command with `to` after the people and the
+/// name quoted. The people are the leading mentions, or the first word when there are none
+/// (a bare id and a team name look alike).
+fn missing_joiner(rest: &[Word<'_>], text: &str, joiner: &str) -> Option<String> {
+    let is_mention = |w: &Word<'_>| clean_id(w.text).starts_with("<@");
+    let people_count = match rest.iter().take_while(|w| is_mention(w)).count() {
+        0 => 1,
+        n => n,
+    };
+    let (people_words, name_words) = rest.split_at_checked(people_count)?;
+    let last_person = people_words.last()?;
+    people(people_words).ok()?;
+    let name = clean_name(
+        &name_words
+            .iter()
+            .map(|w| w.text)
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    if name.is_empty() {
+        return None;
+    }
+    Some(typed(&format!(
+        "{} {joiner} {}",
+        &text[..last_person.span.end],
+        quoted(&cut_name(&name))
+    )))
 }
 
 fn role(word: &Word<'_>, text: &str) -> Result<Role, CommandError> {

@@ -691,6 +691,14 @@ fn team_membership_mistakes() {
     );
     assert_eq!(instead, "/amplify team add leader <@U1> to Leadership");
     assert_eq!(
+        mistake("team add leader <@U1> Leadership EU").1,
+        "/amplify team add leader <@U1> to \"Leadership EU\""
+    );
+    assert_eq!(
+        mistake("team add leader alice Leadership").1,
+        "/amplify team add leader alice to Leadership"
+    );
+    assert_eq!(
         mistake("team remove approver <@U1> <@U2> Leadership").1,
         "/amplify team remove approver <@U1> <@U2> from Leadership"
     );
