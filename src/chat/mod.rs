@@ -1,6 +1,7 @@
 //! The neutral chat model: inbound events and outbound messages in one canonical markup; nothing here knows Slack or Discord.
 
 pub mod action;
+pub mod command;
 pub mod event;
 pub mod message;
 
