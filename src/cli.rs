@@ -34,6 +34,8 @@ pub enum Command {
     Check,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Run a scripted week of the routine offline (shell adapter, temporary SQLite) and print it.
+    Demo,
 }
 
 /// Parses the command line and runs the command; errors are printed for a person, with an exit code ≠ 0.
@@ -47,6 +49,13 @@ pub fn main() -> ExitCode {
             .map_err(anyhow::Error::from),
         Command::Migrate => block_on(migrate(&cli.config, &env)),
         Command::Run => block_on(run(&cli.config, &env)),
+        Command::Demo => block_on(async {
+            let started = std::time::Instant::now();
+            let mut out = std::io::stdout().lock();
+            crate::demo::run(&mut out).await?;
+            println!("  (ran in {:.1} s)", started.elapsed().as_secs_f64());
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

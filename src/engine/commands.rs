@@ -5,11 +5,17 @@ use super::{team_ctx, Engine, EngineError, TeamCtx, Turn};
 use crate::chat::command::{help_text, parse, Command, TeamCommand};
 use crate::chat::Action;
 use crate::config::{Cron, TeamConfig};
-use crate::store::{AskStatus, DraftStatus, NewTeam, NudgeStatus, PostStatus, Role, Team, TeamSource};
+use crate::store::{
+    AskStatus, DraftStatus, NewTeam, NudgeStatus, PostStatus, Role, Team, TeamSource,
+};
 use chrono::{DateTime, Utc};
 
 /// Handles the text after `/amplify`.
-pub async fn on_command(engine: &Engine, turn: &mut Turn<'_>, text: &str) -> Result<(), EngineError> {
+pub async fn on_command(
+    engine: &Engine,
+    turn: &mut Turn<'_>,
+    text: &str,
+) -> Result<(), EngineError> {
     let now = turn.now();
     let zone = person_zone(turn).await?;
     let today = now.with_timezone(&zone).date_naive();
@@ -92,7 +98,7 @@ pub async fn on_command(engine: &Engine, turn: &mut Turn<'_>, text: &str) -> Res
             });
         }
         Command::ForgetMe => turn.reply("Deleting your data on request is not in this version yet. Until it is, an admin can remove you from a team with /amplify team remove member @you from TEAM."),
-        Command::Team(team) => on_team(turn, team).await?,
+        Command::Team(team) => on_team(engine, turn, team).await?,
     }
     Ok(())
 }
@@ -104,13 +110,18 @@ pub async fn on_home(_engine: &Engine, _turn: &mut Turn<'_>) -> Result<(), Engin
 
 /// The person's zone: their own, else their first team's, else UTC.
 async fn person_zone(turn: &Turn<'_>) -> Result<chrono_tz::Tz, EngineError> {
-    if let Some(zone) = turn.person().time_zone.as_deref().and_then(|z| crate::zone::parse_zone(z).ok()) {
+    if let Some(zone) = turn
+        .person()
+        .time_zone
+        .as_deref()
+        .and_then(|z| crate::zone::parse_zone(z).ok())
+    {
         return Ok(zone);
     }
-    for (team, _) in turn.store().teams_of_person(turn.person().id).await? {
-        return Ok(team_ctx(team)?.zone());
+    match turn.store().teams_of_person(turn.person().id).await?.into_iter().next() {
+        Some((team, _)) => Ok(team_ctx(team)?.zone()),
+        None => Ok(chrono_tz::UTC),
     }
-    Ok(chrono_tz::UTC)
 }
 
 async fn status(turn: &Turn<'_>) -> Result<String, EngineError> {
@@ -119,39 +130,86 @@ async fn status(turn: &Turn<'_>) -> Result<String, EngineError> {
     let mut lines = Vec::new();
     let asks = store.open_asks_of(me.id).await?;
     if !asks.is_empty() {
-        lines.push(format!("• {} open question{}: reply in our DM, or /amplify skip.", asks.len(), if asks.len() == 1 { "" } else { "s" }));
+        lines.push(format!(
+            "• {} open question{}: reply in our DM, or /amplify skip.",
+            asks.len(),
+            if asks.len() == 1 { "" } else { "s" }
+        ));
     }
-    for draft in store.drafts_of(me.id, &[DraftStatus::Editing, DraftStatus::ChangesRequested, DraftStatus::InReview]).await? {
-        lines.push(format!("• Draft v{}: {}.", draft.current_version, draft.status.as_str().replace('_', " ")));
+    for draft in store
+        .drafts_of(
+            me.id,
+            &[
+                DraftStatus::Editing,
+                DraftStatus::ChangesRequested,
+                DraftStatus::InReview,
+            ],
+        )
+        .await?
+    {
+        lines.push(format!(
+            "• Draft v{}: {}.",
+            draft.current_version,
+            draft.status.as_str().replace('_', " ")
+        ));
     }
-    for post in store.posts_of_author(me.id, PostStatus::AwaitingLink).await? {
-        lines.push(format!("• Post {} is approved and waits for the link of your own post.", post.id.0));
+    for post in store
+        .posts_of_author(me.id, PostStatus::AwaitingLink)
+        .await?
+    {
+        lines.push(format!(
+            "• Post {} is approved and waits for the link of your own post.",
+            post.id.0
+        ));
     }
     let mut to_share = 0;
     for status in [NudgeStatus::Sent, NudgeStatus::Reminded] {
-        to_share += store.nudges_in_status(None, status).await?.iter().filter(|n| n.person_id == me.id).count();
+        to_share += store
+            .nudges_in_status(None, status)
+            .await?
+            .iter()
+            .filter(|n| n.person_id == me.id)
+            .count();
     }
     if to_share > 0 {
-        lines.push(format!("• {to_share} post{} to amplify.", if to_share == 1 { "" } else { "s" }));
+        lines.push(format!(
+            "• {to_share} post{} to amplify.",
+            if to_share == 1 { "" } else { "s" }
+        ));
     }
     if me.muted {
         lines.push("• Nudges are muted (/amplify unmute).".to_string());
     }
     if let Some(until) = me.paused_until.filter(|u| *u > turn.now()) {
-        lines.push(format!("• Paused until {} (/amplify resume).", until.format("%Y-%m-%d")));
+        lines.push(format!(
+            "• Paused until {} (/amplify resume).",
+            until.format("%Y-%m-%d")
+        ));
     }
-    Ok(if lines.is_empty() { "Nothing open for you right now.".to_string() } else { lines.join("\n") })
+    Ok(if lines.is_empty() {
+        "Nothing open for you right now.".to_string()
+    } else {
+        lines.join("\n")
+    })
 }
 
 async fn stats(turn: &Turn<'_>, now: DateTime<Utc>) -> Result<String, EngineError> {
     let mut out = Vec::new();
     for (team, _) in turn.store().teams_of_person(turn.person().id).await? {
         let ctx = team_ctx(team)?;
-        if out.iter().any(|l: &String| l.starts_with(&format!("{}:", ctx.team.name))) {
+        if out
+            .iter()
+            .any(|l: &String| l.starts_with(&format!("{}:", ctx.team.name)))
+        {
             continue;
         }
         let f = super::digest::figures(turn, &ctx, now).await?;
-        let top = f.top.iter().map(|(p, n)| format!("{p} ({n})")).collect::<Vec<_>>().join(", ");
+        let top = f
+            .top
+            .iter()
+            .map(|(p, n)| format!("{p} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
         out.push(format!(
             "{}: last 7 days {} post{}, {} share{}{}.",
             ctx.team.name,
@@ -159,25 +217,43 @@ async fn stats(turn: &Turn<'_>, now: DateTime<Utc>) -> Result<String, EngineErro
             if f.posts == 1 { "" } else { "s" },
             f.shares,
             if f.shares == 1 { "" } else { "s" },
-            if top.is_empty() { String::new() } else { format!("; top amplifiers {top}") }
+            if top.is_empty() {
+                String::new()
+            } else {
+                format!("; top amplifiers {top}")
+            }
         ));
     }
-    Ok(if out.is_empty() { "You are not in a team yet.".to_string() } else { out.join("\n") })
+    Ok(if out.is_empty() {
+        "You are not in a team yet.".to_string()
+    } else {
+        out.join("\n")
+    })
 }
 
 /// Whether the person may manage teams here: an admin of some team in this workspace.
 async fn is_admin(turn: &Turn<'_>) -> Result<bool, EngineError> {
-    Ok(turn.store().teams_of_person(turn.person().id).await?.iter().any(|(_, role)| *role == Role::Admin))
+    Ok(turn
+        .store()
+        .teams_of_person(turn.person().id)
+        .await?
+        .iter()
+        .any(|(_, role)| *role == Role::Admin))
 }
 
 async fn find_team(turn: &mut Turn<'_>, name: &str) -> Result<Option<TeamCtx>, EngineError> {
     let me = turn.person().clone();
     for team in turn.store().teams().await? {
-        if team.name.eq_ignore_ascii_case(name.trim()) && team.platform == me.platform && team.workspace_id == me.workspace_id {
+        if team.name.eq_ignore_ascii_case(name.trim())
+            && team.platform == me.platform
+            && team.workspace_id == me.workspace_id
+        {
             return Ok(Some(team_ctx(team)?));
         }
     }
-    turn.reply(format!("There is no team \"{name}\" here. /amplify team list shows them."));
+    turn.reply(format!(
+        "There is no team \"{name}\" here. /amplify team list shows them."
+    ));
     Ok(None)
 }
 
@@ -191,9 +267,19 @@ fn editable(turn: &mut Turn<'_>, team: &Team) -> bool {
     }
 }
 
-async fn on_team(turn: &mut Turn<'_>, command: TeamCommand) -> Result<(), EngineError> {
+async fn on_team(
+    engine: &Engine,
+    turn: &mut Turn<'_>,
+    command: TeamCommand,
+) -> Result<(), EngineError> {
     if !is_admin(turn).await? {
-        turn.audit(None, "team.refused", "team", serde_json::json!({ "reason": "not an admin" })).await?;
+        turn.audit(
+            None,
+            "team.refused",
+            "team",
+            serde_json::json!({ "reason": "not an admin" }),
+        )
+        .await?;
         turn.reply("Only admins can change teams. Ask one of them, or see /amplify help.");
         return Ok(());
     }
@@ -209,13 +295,29 @@ async fn on_team(turn: &mut Turn<'_>, command: TeamCommand) -> Result<(), Engine
                 .filter(|t| t.platform == me.platform && t.workspace_id == me.workspace_id)
                 .map(|t| format!("• {} ({})", t.name, t.source.as_str()))
                 .collect();
-            turn.reply(if teams.is_empty() { "No teams yet: /amplify team create NAME.".to_string() } else { teams.join("\n") });
+            turn.reply(if teams.is_empty() {
+                "No teams yet: /amplify team create NAME.".to_string()
+            } else {
+                teams.join("\n")
+            });
         }
         TeamCommand::Show { team } => {
-            let Some(ctx) = find_team(turn, &team).await? else { return Ok(()) };
+            let Some(ctx) = find_team(turn, &team).await? else {
+                return Ok(());
+            };
             let people = turn.store().team_people(ctx.team.id).await?;
             let count = |role: Role| people.iter().filter(|(_, r)| *r == role).count();
-            let next = ctx.settings.prompt_schedule.0.next_after(ctx.zone(), now).map(|t| t.with_timezone(&ctx.zone()).format("%a %d %b %H:%M %Z").to_string()).unwrap_or_else(|| "never".into());
+            let next = ctx
+                .settings
+                .prompt_schedule
+                .0
+                .next_after(ctx.zone(), now)
+                .map(|t| {
+                    t.with_timezone(&ctx.zone())
+                        .format("%a %d %b %H:%M %Z")
+                        .to_string()
+                })
+                .unwrap_or_else(|| "never".into());
             turn.reply(format!(
                 "{}: {} leader(s), {} approver(s), {} member(s); share channel {}; prompts \"{}\" in {} (next {next}); networks {}.",
                 ctx.team.name,
@@ -229,50 +331,103 @@ async fn on_team(turn: &mut Turn<'_>, command: TeamCommand) -> Result<(), Engine
             ));
         }
         TeamCommand::Create { team } => {
-            let settings = new_team_settings(&team, &me, turn.event().channel.as_deref().unwrap_or(""), person_zone(turn).await?);
+            let settings = new_team_settings(
+                &team,
+                &me,
+                turn.event().channel.as_deref().unwrap_or(""),
+                person_zone(turn).await?,
+            );
             let created = turn
                 .store()
-                .create_command_team(&NewTeam { name: team.clone(), platform: me.platform, workspace_id: me.workspace_id.clone(), settings_json: settings }, now)
+                .create_command_team(
+                    &NewTeam {
+                        name: team.clone(),
+                        platform: me.platform,
+                        workspace_id: me.workspace_id.clone(),
+                        settings_json: settings,
+                    },
+                    now,
+                )
                 .await?;
             match created {
                 Some(id) => {
                     turn.store().grant_role(id, me.id, Role::Admin).await?;
-                    turn.audit(Some(id), "team.created", &format!("team:{team}"), serde_json::json!({})).await?;
+                    turn.audit(
+                        Some(id),
+                        "team.created",
+                        &format!("team:{team}"),
+                        serde_json::json!({}),
+                    )
+                    .await?;
                     turn.reply(format!("Created {team}. Next: /amplify team add leader @someone to {team}, and /amplify team set channel {team} #channel."));
                 }
                 None => turn.reply(format!("A team named {team} already exists.")),
             }
         }
-        TeamCommand::Add { role, people, team } | TeamCommand::Remove { role, people, team } if people.is_empty() => {
+        TeamCommand::Add { role, people, team } | TeamCommand::Remove { role, people, team }
+            if people.is_empty() =>
+        {
             let _ = (role, team);
-            turn.reply("Name at least one person, e.g. /amplify team add leader @alex to Leadership.");
+            turn.reply(
+                "Name at least one person, e.g. /amplify team add leader @alex to Leadership.",
+            );
         }
         TeamCommand::Add { role, people, team } => {
-            let Some(ctx) = find_team(turn, &team).await? else { return Ok(()) };
+            let Some(ctx) = find_team(turn, &team).await? else {
+                return Ok(());
+            };
             if !editable(turn, &ctx.team) {
                 return Ok(());
             }
             let mut added = 0;
             for user in &people {
-                let person = turn.store().upsert_person(me.platform, &me.workspace_id, &user.0, now).await?.id();
+                let person = turn
+                    .store()
+                    .upsert_person(me.platform, &me.workspace_id, &user.0, now)
+                    .await?
+                    .id();
                 added += usize::from(turn.store().grant_role(ctx.team.id, person, role).await?);
             }
             turn.audit(Some(ctx.team.id), "team.role_added", &format!("team:{}", ctx.team.name), serde_json::json!({ "role": role.as_str(), "people": people.iter().map(|p| p.0.clone()).collect::<Vec<_>>() })).await?;
-            turn.reply(format!("Added {added} {}(s) to {}.", role.as_str(), ctx.team.name));
+            turn.reply(format!(
+                "Added {added} {}(s) to {}.",
+                role.as_str(),
+                ctx.team.name
+            ));
         }
         TeamCommand::Remove { role, people, team } => {
-            let Some(ctx) = find_team(turn, &team).await? else { return Ok(()) };
+            let Some(ctx) = find_team(turn, &team).await? else {
+                return Ok(());
+            };
             if !editable(turn, &ctx.team) {
                 return Ok(());
             }
             let mut removed = 0;
             for user in &people {
-                if let Some(person) = turn.store().person_by_platform_id(me.platform, &me.workspace_id, &user.0).await? {
-                    removed += usize::from(turn.store().revoke_role(ctx.team.id, person.id, role).await?);
+                if let Some(person) = turn
+                    .store()
+                    .person_by_platform_id(me.platform, &me.workspace_id, &user.0)
+                    .await?
+                {
+                    removed += usize::from(
+                        turn.store()
+                            .revoke_role(ctx.team.id, person.id, role)
+                            .await?,
+                    );
                 }
             }
-            turn.audit(Some(ctx.team.id), "team.role_removed", &format!("team:{}", ctx.team.name), serde_json::json!({ "role": role.as_str() })).await?;
-            turn.reply(format!("Removed {removed} {}(s) from {}.", role.as_str(), ctx.team.name));
+            turn.audit(
+                Some(ctx.team.id),
+                "team.role_removed",
+                &format!("team:{}", ctx.team.name),
+                serde_json::json!({ "role": role.as_str() }),
+            )
+            .await?;
+            turn.reply(format!(
+                "Removed {removed} {}(s) from {}.",
+                role.as_str(),
+                ctx.team.name
+            ));
         }
         TeamCommand::SetSchedule { team, schedule } => {
             update(turn, &team, |s| s.prompt_schedule = Cron(*schedule.clone())).await?;
@@ -284,11 +439,27 @@ async fn on_team(turn: &mut Turn<'_>, command: TeamCommand) -> Result<(), Engine
             update(turn, &team, |s| s.networks = networks.clone()).await?;
         }
         TeamCommand::SetPrompts { team, pack } => {
-            if let Err(e) = crate::prompts::PromptPack::load(&pack, std::path::Path::new(".")) {
+            // A chat command names a pack in bots/prompts/, never a path: admins in chat must not make the
+            // server read arbitrary files.
+            let simple = !pack.is_empty()
+                && pack.len() <= 64
+                && pack
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !simple {
+                turn.reply("Name a pack by its file name in bots/prompts/ without .toml, e.g. /amplify team set prompts Leadership default.");
+                return Ok(());
+            }
+            let path = if pack == "default" {
+                pack.clone()
+            } else {
+                format!("bots/prompts/{pack}.toml")
+            };
+            if let Err(e) = crate::prompts::PromptPack::load(&path, &engine.base_dir) {
                 turn.reply(e.to_string());
                 return Ok(());
             }
-            update(turn, &team, |s| s.prompt_pack = pack.clone()).await?;
+            update(turn, &team, |s| s.prompt_pack = path.clone()).await?;
         }
         TeamCommand::SetTimezone { team, zone } => {
             update(turn, &team, |s| s.time_zone = crate::config::Zone(zone)).await?;
@@ -298,22 +469,51 @@ async fn on_team(turn: &mut Turn<'_>, command: TeamCommand) -> Result<(), Engine
 }
 
 /// Changes a command team's settings and says what they are now.
-async fn update(turn: &mut Turn<'_>, name: &str, change: impl FnOnce(&mut TeamConfig)) -> Result<(), EngineError> {
-    let Some(mut ctx) = find_team(turn, name).await? else { return Ok(()) };
+async fn update(
+    turn: &mut Turn<'_>,
+    name: &str,
+    change: impl FnOnce(&mut TeamConfig),
+) -> Result<(), EngineError> {
+    let Some(mut ctx) = find_team(turn, name).await? else {
+        return Ok(());
+    };
     if !editable(turn, &ctx.team) {
         return Ok(());
     }
     change(&mut ctx.settings);
     let json = serde_json::to_string(&ctx.settings).expect("team settings always serialize");
-    turn.store().update_team_settings(ctx.team.id, &json, turn.now()).await?;
-    turn.audit(Some(ctx.team.id), "team.updated", &format!("team:{}", ctx.team.name), serde_json::json!({ "settings": json })).await?;
-    let next = ctx.settings.prompt_schedule.0.next_after(ctx.zone(), turn.now()).map(|t| t.with_timezone(&ctx.zone()).format("%a %d %b %H:%M %Z").to_string()).unwrap_or_else(|| "never".into());
+    turn.store()
+        .update_team_settings(ctx.team.id, &json, turn.now())
+        .await?;
+    turn.audit(
+        Some(ctx.team.id),
+        "team.updated",
+        &format!("team:{}", ctx.team.name),
+        serde_json::json!({ "settings": json }),
+    )
+    .await?;
+    let next = ctx
+        .settings
+        .prompt_schedule
+        .0
+        .next_after(ctx.zone(), turn.now())
+        .map(|t| {
+            t.with_timezone(&ctx.zone())
+                .format("%a %d %b %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_else(|| "never".into());
     turn.reply(format!("Updated {}. Next prompt: {next}.", ctx.team.name));
     Ok(())
 }
 
 /// A new command team's settings: the defaults, in the creator's zone, sharing in the channel it was created in.
-fn new_team_settings(name: &str, creator: &crate::store::Person, channel: &str, zone: chrono_tz::Tz) -> String {
+fn new_team_settings(
+    name: &str,
+    creator: &crate::store::Person,
+    channel: &str,
+    zone: chrono_tz::Tz,
+) -> String {
     let value = serde_json::json!({
         "name": name,
         "platform": creator.platform.as_str(),
@@ -323,6 +523,7 @@ fn new_team_settings(name: &str, creator: &crate::store::Person, channel: &str, 
         "share_channel": channel,
         "time_zone": zone.name(),
     });
-    let settings: TeamConfig = serde_json::from_value(value).expect("the defaults of a team always parse");
+    let settings: TeamConfig =
+        serde_json::from_value(value).expect("the defaults of a team always parse");
     serde_json::to_string(&settings).expect("team settings always serialize")
 }

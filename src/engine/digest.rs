@@ -14,8 +14,14 @@ const STREAK_WEEKS: i64 = 12;
 
 /// Sends the digest for each of the team's digest slots that came within the catch-up window. The outbox key
 /// names the slot, so a slot is never reported twice, however often this runs.
-pub async fn send_due(engine: &Engine, ctx: &TeamCtx, now: DateTime<Utc>) -> Result<usize, EngineError> {
-    let Slot::Cron(cron) = &ctx.settings.digest_schedule else { return Ok(0) };
+pub async fn send_due(
+    engine: &Engine,
+    ctx: &TeamCtx,
+    now: DateTime<Utc>,
+) -> Result<usize, EngineError> {
+    let Slot::Cron(cron) = &ctx.settings.digest_schedule else {
+        return Ok(0);
+    };
     let window = Duration::from_std(engine.catch_up_window).unwrap_or(Duration::hours(6));
     let mut sent = 0;
     for slot in cron.0.fires_between(ctx.zone(), now - window, now, 4) {
@@ -26,11 +32,24 @@ pub async fn send_due(engine: &Engine, ctx: &TeamCtx, now: DateTime<Utc>) -> Res
         let tx = engine.store.begin().await?;
         let mut turn = Turn::for_tick(&*tx, now);
         let digest = build(&turn, ctx, slot).await?;
-        turn.send(Some(key), ctx.team.platform, &ctx.team.workspace_id, Destination::Channel(ctx.settings.share_channel.clone()), digest.clone(), Lane::Bulk, None);
+        turn.send(
+            Some(key),
+            ctx.team.platform,
+            &ctx.team.workspace_id,
+            Destination::Channel(ctx.settings.share_channel.clone()),
+            digest.clone(),
+            Lane::Bulk,
+            None,
+        );
         for (person, role) in tx.team_people(ctx.team.id).await? {
             if role == Role::Leader {
                 turn.send(
-                    Some(format!("digest:{}:{}:leader:{}", ctx.team.id.0, slot.timestamp(), person.id.0)),
+                    Some(format!(
+                        "digest:{}:{}:leader:{}",
+                        ctx.team.id.0,
+                        slot.timestamp(),
+                        person.id.0
+                    )),
                     ctx.team.platform,
                     &ctx.team.workspace_id,
                     Destination::Person(person.platform_user_id.clone()),
@@ -40,7 +59,13 @@ pub async fn send_due(engine: &Engine, ctx: &TeamCtx, now: DateTime<Utc>) -> Res
                 );
             }
         }
-        turn.audit(Some(ctx.team.id), "digest.sent", &format!("team:{}", ctx.team.name), serde_json::json!({ "slot": slot.to_rfc3339() })).await?;
+        turn.audit(
+            Some(ctx.team.id),
+            "digest.sent",
+            &format!("team:{}", ctx.team.name),
+            serde_json::json!({ "slot": slot.to_rfc3339() }),
+        )
+        .await?;
         if turn.flush().await? > 0 {
             sent += 1;
         }
@@ -64,13 +89,27 @@ pub struct DigestFigures {
     pub streaks: Vec<(String, i64)>,
 }
 
-pub async fn figures(turn: &Turn<'_>, ctx: &TeamCtx, slot: DateTime<Utc>) -> Result<DigestFigures, EngineError> {
+pub async fn figures(
+    turn: &Turn<'_>,
+    ctx: &TeamCtx,
+    slot: DateTime<Utc>,
+) -> Result<DigestFigures, EngineError> {
     let store = turn.store();
     let from = slot - Duration::days(7);
     let posts = store.published_posts(ctx.team.id, from, slot).await?;
     let shares = store.shares_of_team(ctx.team.id, from, slot).await?;
-    let people: HashMap<PersonId, String> = store.team_people(ctx.team.id).await?.into_iter().map(|(p, _)| (p.id, p.platform_user_id)).collect();
-    let name = |id: &PersonId| people.get(id).cloned().unwrap_or_else(|| format!("person {}", id.0));
+    let people: HashMap<PersonId, String> = store
+        .team_people(ctx.team.id)
+        .await?
+        .into_iter()
+        .map(|(p, _)| (p.id, p.platform_user_id))
+        .collect();
+    let name = |id: &PersonId| {
+        people
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("person {}", id.0))
+    };
     let mut per_post = Vec::new();
     for post in &posts {
         let n = shares.iter().filter(|s| s.post_id == post.id).count();
@@ -83,10 +122,22 @@ pub async fn figures(turn: &Turn<'_>, ctx: &TeamCtx, slot: DateTime<Utc>) -> Res
     let mut top: Vec<(String, usize)> = counts.into_iter().collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     top.truncate(3);
-    let leaders: HashSet<PersonId> = store.team_people(ctx.team.id).await?.into_iter().filter(|(_, r)| *r == Role::Leader).map(|(p, _)| p.id).collect();
+    let leaders: HashSet<PersonId> = store
+        .team_people(ctx.team.id)
+        .await?
+        .into_iter()
+        .filter(|(_, r)| *r == Role::Leader)
+        .map(|(p, _)| p.id)
+        .collect();
     let published: HashSet<PersonId> = posts.iter().map(|p| p.author_id).collect();
-    let history = store.shares_of_team(ctx.team.id, slot - Duration::weeks(STREAK_WEEKS), slot).await?;
-    let mut streaks: Vec<(String, i64)> = streaks(&history, slot).into_iter().map(|(p, n)| (name(&p), n)).filter(|(_, n)| *n >= 2).collect();
+    let history = store
+        .shares_of_team(ctx.team.id, slot - Duration::weeks(STREAK_WEEKS), slot)
+        .await?;
+    let mut streaks: Vec<(String, i64)> = streaks(&history, slot)
+        .into_iter()
+        .map(|(p, n)| (name(&p), n))
+        .filter(|(_, n)| *n >= 2)
+        .collect();
     streaks.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(DigestFigures {
         posts: posts.len(),
@@ -103,21 +154,41 @@ pub async fn figures(turn: &Turn<'_>, ctx: &TeamCtx, slot: DateTime<Utc>) -> Res
 fn streaks(history: &[ShareConfirmation], slot: DateTime<Utc>) -> HashMap<PersonId, i64> {
     let mut weeks: HashMap<PersonId, HashSet<i64>> = HashMap::new();
     for share in history {
-        let week = (slot - share.confirmed_at).num_seconds().max(0) / Duration::weeks(1).num_seconds();
+        let week =
+            (slot - share.confirmed_at).num_seconds().max(0) / Duration::weeks(1).num_seconds();
         weeks.entry(share.person_id).or_default().insert(week);
     }
-    weeks.into_iter().map(|(person, set)| (person, (0..).take_while(|w| set.contains(w)).count() as i64)).collect()
+    weeks
+        .into_iter()
+        .map(|(person, set)| (person, (0..).take_while(|w| set.contains(w)).count() as i64))
+        .collect()
 }
 
-async fn build(turn: &Turn<'_>, ctx: &TeamCtx, slot: DateTime<Utc>) -> Result<Message, EngineError> {
+async fn build(
+    turn: &Turn<'_>,
+    ctx: &TeamCtx,
+    slot: DateTime<Utc>,
+) -> Result<Message, EngineError> {
     let f = figures(turn, ctx, slot).await?;
-    let headline = format!("{}'s week: {} post{}, {} share{}", ctx.team.name, f.posts, plural(f.posts), f.shares, plural(f.shares));
+    let headline = format!(
+        "{}'s week: {} post{}, {} share{}",
+        ctx.team.name,
+        f.posts,
+        plural(f.posts),
+        f.shares,
+        plural(f.shares)
+    );
     let mut message = Message::new(headline.clone()).section(vec![Inline::Strong(headline)]);
     if f.per_post.is_empty() {
-        message = message.say("Nothing was published this week. The next prompt goes out on schedule.");
+        message =
+            message.say("Nothing was published this week. The next prompt goes out on schedule.");
     }
     for (excerpt, author, n) in &f.per_post {
-        message = message.section(vec![Inline::Text(format!("“{excerpt}” by ")), Inline::User(author.clone()), Inline::Text(format!(": {n} share{}", plural(*n)))]);
+        message = message.section(vec![
+            Inline::Text(format!("“{excerpt}” by ")),
+            Inline::User(author.clone()),
+            Inline::Text(format!(": {n} share{}", plural(*n))),
+        ]);
     }
     if !f.top.is_empty() {
         let mut line = vec![Inline::Text("Top amplifiers: ".into())];
@@ -130,9 +201,17 @@ async fn build(turn: &Turn<'_>, ctx: &TeamCtx, slot: DateTime<Utc>) -> Result<Me
         }
         message = message.section(line);
     }
-    message = message.context(format!("Leaders who published: {} of {}.", f.leaders_published, f.leaders));
+    message = message.context(format!(
+        "Leaders who published: {} of {}.",
+        f.leaders_published, f.leaders
+    ));
     if !f.streaks.is_empty() {
-        let text = f.streaks.iter().map(|(p, n)| format!("{p}: {n} weeks")).collect::<Vec<_>>().join(", ");
+        let text = f
+            .streaks
+            .iter()
+            .map(|(p, n)| format!("{p}: {n} weeks"))
+            .collect::<Vec<_>>()
+            .join(", ");
         message = message.context(format!("Share streaks: {text}."));
     }
     Ok(message)

@@ -10,7 +10,11 @@ use crate::store::{AskId, AskStatus, Draft, DraftId, DraftStatus, PostStatus, Ro
 pub const DRAFT_MAX_CHARS: usize = 20_000;
 
 /// A message in the leader's DM with the bot.
-pub async fn on_direct_message(engine: &Engine, turn: &mut Turn<'_>, text: &str) -> Result<(), EngineError> {
+pub async fn on_direct_message(
+    engine: &Engine,
+    turn: &mut Turn<'_>,
+    text: &str,
+) -> Result<(), EngineError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(());
@@ -18,13 +22,32 @@ pub async fn on_direct_message(engine: &Engine, turn: &mut Turn<'_>, text: &str)
     let store = turn.store();
     let me = turn.person().clone();
     if looks_like_link(text) {
-        if let Some(post) = store.posts_of_author(me.id, PostStatus::AwaitingLink).await?.into_iter().next() {
+        if let Some(post) = store
+            .posts_of_author(me.id, PostStatus::AwaitingLink)
+            .await?
+            .into_iter()
+            .next()
+        {
             return super::publish::on_pasted_link(engine, turn, post, text).await;
         }
     }
-    let open = store.drafts_of(me.id, &[DraftStatus::Editing, DraftStatus::ChangesRequested, DraftStatus::InReview]).await?;
+    let open = store
+        .drafts_of(
+            me.id,
+            &[
+                DraftStatus::Editing,
+                DraftStatus::ChangesRequested,
+                DraftStatus::InReview,
+            ],
+        )
+        .await?;
     if let Some(draft) = open.into_iter().next() {
-        let ctx = team_ctx(store.team(draft.team_id).await?.ok_or(crate::store::StoreError::NotFound { what: "team", id: draft.team_id.to_string() })?)?;
+        let ctx = team_ctx(store.team(draft.team_id).await?.ok_or(
+            crate::store::StoreError::NotFound {
+                what: "team",
+                id: draft.team_id.to_string(),
+            },
+        )?)?;
         return match draft.status {
             DraftStatus::InReview => {
                 turn.reply(format!(
@@ -33,10 +56,16 @@ pub async fn on_direct_message(engine: &Engine, turn: &mut Turn<'_>, text: &str)
                 ));
                 Ok(())
             }
-            DraftStatus::ChangesRequested => save_text(turn, &ctx, &draft, text.to_string(), false).await,
+            DraftStatus::ChangesRequested => {
+                save_text(turn, &ctx, &draft, text.to_string(), false).await
+            }
             _ => {
                 let current = current_body(turn, &draft).await?;
-                let joined = if current.is_empty() { text.to_string() } else { format!("{current}\n\n{text}") };
+                let joined = if current.is_empty() {
+                    text.to_string()
+                } else {
+                    format!("{current}\n\n{text}")
+                };
                 save_text(turn, &ctx, &draft, joined, true).await
             }
         };
@@ -59,7 +88,11 @@ pub async fn on_direct_message(engine: &Engine, turn: &mut Turn<'_>, text: &str)
 }
 
 /// "Draft an insight from this" on a message: a new draft with that text.
-pub async fn start_from_message(engine: &Engine, turn: &mut Turn<'_>, text: &str) -> Result<(), EngineError> {
+pub async fn start_from_message(
+    engine: &Engine,
+    turn: &mut Turn<'_>,
+    text: &str,
+) -> Result<(), EngineError> {
     match leader_team(turn).await? {
         Some(ctx) => start_draft(engine, turn, &ctx, None, text.trim()).await,
         None => {
@@ -80,11 +113,18 @@ pub async fn leader_team(turn: &Turn<'_>) -> Result<Option<TeamCtx>, EngineError
 }
 
 fn looks_like_link(text: &str) -> bool {
-    !text.contains(char::is_whitespace) && (text.starts_with("http://") || text.starts_with("https://") || text.starts_with('<'))
+    !text.contains(char::is_whitespace)
+        && (text.starts_with("http://") || text.starts_with("https://") || text.starts_with('<'))
 }
 
 /// A new draft (v1) for the person, answering `ask` if given.
-pub async fn start_draft(_engine: &Engine, turn: &mut Turn<'_>, ctx: &TeamCtx, ask: Option<AskId>, text: &str) -> Result<(), EngineError> {
+pub async fn start_draft(
+    _engine: &Engine,
+    turn: &mut Turn<'_>,
+    ctx: &TeamCtx,
+    ask: Option<AskId>,
+    text: &str,
+) -> Result<(), EngineError> {
     if text.trim().is_empty() {
         turn.reply("That draft is empty. Write a few sentences and send them again.");
         return Ok(());
@@ -101,7 +141,13 @@ pub async fn start_draft(_engine: &Engine, turn: &mut Turn<'_>, ctx: &TeamCtx, a
         store.set_ask_status(ask, AskStatus::Answered, now).await?;
         store.set_ask_remind_at(ask, None, now).await?;
     }
-    turn.audit(Some(ctx.team.id), "draft.created", &format!("draft:{}", draft.0), serde_json::json!({ "ask": ask.map(|a| a.0) })).await?;
+    turn.audit(
+        Some(ctx.team.id),
+        "draft.created",
+        &format!("draft:{}", draft.0),
+        serde_json::json!({ "ask": ask.map(|a| a.0) }),
+    )
+    .await?;
     turn.reply_message(preview(draft.0, 1, text));
     Ok(())
 }
@@ -114,7 +160,13 @@ fn too_long(text: &str) -> String {
 }
 
 /// Saves `body` into the draft: in place while the current version was never reviewed (`join`), else as a new version.
-async fn save_text(turn: &mut Turn<'_>, ctx: &TeamCtx, draft: &Draft, body: String, join: bool) -> Result<(), EngineError> {
+async fn save_text(
+    turn: &mut Turn<'_>,
+    ctx: &TeamCtx,
+    draft: &Draft,
+    body: String,
+    join: bool,
+) -> Result<(), EngineError> {
     if body.chars().count() > DRAFT_MAX_CHARS {
         turn.reply(too_long(&body));
         return Ok(());
@@ -122,16 +174,30 @@ async fn save_text(turn: &mut Turn<'_>, ctx: &TeamCtx, draft: &Draft, body: Stri
     let now = turn.now();
     let store = turn.store();
     let me = turn.person().id;
-    let reviewed = store.reviews(draft.id).await?.iter().any(|r| r.version == draft.current_version);
+    let reviewed = store
+        .reviews(draft.id)
+        .await?
+        .iter()
+        .any(|r| r.version == draft.current_version);
     let version = if join && !reviewed {
-        store.replace_latest_version_body(draft.id, &body, me, now).await?
+        store
+            .replace_latest_version_body(draft.id, &body, me, now)
+            .await?
     } else {
         store.add_draft_version(draft.id, me, &body, now).await?
     };
     if draft.status != DraftStatus::Editing {
-        store.set_draft_status(draft.id, DraftStatus::Editing, now).await?;
+        store
+            .set_draft_status(draft.id, DraftStatus::Editing, now)
+            .await?;
     }
-    turn.audit(Some(ctx.team.id), "draft.edited", &format!("draft:{}", draft.id.0), serde_json::json!({ "version": version })).await?;
+    turn.audit(
+        Some(ctx.team.id),
+        "draft.edited",
+        &format!("draft:{}", draft.id.0),
+        serde_json::json!({ "version": version }),
+    )
+    .await?;
     turn.reply_message(preview(draft.id.0, version, &body));
     Ok(())
 }
@@ -152,7 +218,10 @@ pub fn preview(draft: i64, version: i64, body: &str) -> Message {
     Message::new(format!("Draft v{version} saved"))
         .say(format!("Here is your draft (v{version}):"))
         .quote(body)
-        .context(format!("{} characters. Keep typing here to add to it, or:", body.chars().count()))
+        .context(format!(
+            "{} characters. Keep typing here to add to it, or:",
+            body.chars().count()
+        ))
         .buttons(vec![
             Button::primary("Submit for review", Action::SubmitDraft { draft }),
             Button::action("Edit", Action::EditDraft { draft }),
@@ -161,54 +230,111 @@ pub fn preview(draft: i64, version: i64, body: &str) -> Message {
 }
 
 /// The draft behind an action when the person acting wrote it; otherwise refused, audited and answered.
-async fn own_draft(turn: &mut Turn<'_>, draft: i64) -> Result<Option<(Draft, TeamCtx)>, EngineError> {
+async fn own_draft(
+    turn: &mut Turn<'_>,
+    draft: i64,
+) -> Result<Option<(Draft, TeamCtx)>, EngineError> {
     let found = turn.store().draft(DraftId(draft)).await?;
     let Some(found) = found.filter(|d| d.author_id == turn.person().id) else {
-        turn.audit(None, "action.refused", &format!("draft:{draft}"), serde_json::json!({ "reason": "not the author" })).await?;
+        turn.audit(
+            None,
+            "action.refused",
+            &format!("draft:{draft}"),
+            serde_json::json!({ "reason": "not the author" }),
+        )
+        .await?;
         turn.reply("Only the author can change that draft.");
         return Ok(None);
     };
-    let team = turn.store().team(found.team_id).await?.ok_or(crate::store::StoreError::NotFound { what: "team", id: found.team_id.to_string() })?;
+    let team =
+        turn.store()
+            .team(found.team_id)
+            .await?
+            .ok_or(crate::store::StoreError::NotFound {
+                what: "team",
+                id: found.team_id.to_string(),
+            })?;
     Ok(Some((found, team_ctx(team)?)))
 }
 
 /// *Submit for review*, *Edit* (and its form), *Discard*.
-pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fields: Option<&Vec<(String, String)>>) -> Result<(), EngineError> {
+pub async fn on_action(
+    engine: &Engine,
+    turn: &mut Turn<'_>,
+    action: &Action,
+    fields: Option<&Vec<(String, String)>>,
+) -> Result<(), EngineError> {
     let now = turn.now();
     match (action, fields) {
         (Action::NewDraft, None) => turn.open_modal(editor("New draft", Action::NewDraft, None)),
         (Action::NewDraft, Some(fields)) => match leader_team(turn).await? {
-            Some(ctx) => start_draft(engine, turn, &ctx, None, &field(fields, INSIGHT_FIELD)).await?,
+            Some(ctx) => {
+                start_draft(engine, turn, &ctx, None, &field(fields, INSIGHT_FIELD)).await?
+            }
             None => turn.reply("Only a team's leaders can start drafts."),
         },
         (Action::SubmitDraft { draft }, _) => {
-            let Some((draft, ctx)) = own_draft(turn, *draft).await? else { return Ok(()) };
+            let Some((draft, ctx)) = own_draft(turn, *draft).await? else {
+                return Ok(());
+            };
             if draft.status != DraftStatus::Editing {
-                turn.reply(format!("That draft is {}, so it can't be submitted now.", draft.status.as_str().replace('_', " ")));
+                turn.reply(format!(
+                    "That draft is {}, so it can't be submitted now.",
+                    draft.status.as_str().replace('_', " ")
+                ));
                 return Ok(());
             }
-            turn.store().set_draft_status(draft.id, DraftStatus::InReview, now).await?;
-            turn.audit(Some(ctx.team.id), "draft.submitted", &format!("draft:{}", draft.id.0), serde_json::json!({ "version": draft.current_version })).await?;
+            turn.store()
+                .set_draft_status(draft.id, DraftStatus::InReview, now)
+                .await?;
+            turn.audit(
+                Some(ctx.team.id),
+                "draft.submitted",
+                &format!("draft:{}", draft.id.0),
+                serde_json::json!({ "version": draft.current_version }),
+            )
+            .await?;
             let reviewers = super::review::request_review(engine, turn, &ctx, &draft).await?;
             turn.reply(match reviewers {
-                0 => "Submitted. Nobody can review it yet: ask an admin to add an approver.".to_string(),
+                0 => "Submitted. Nobody can review it yet: ask an admin to add an approver."
+                    .to_string(),
                 1 => "Submitted for review. I'll tell you what the reviewer decides.".to_string(),
                 n => format!("Submitted to {n} reviewers. I'll tell you what they decide."),
             });
         }
         (Action::EditDraft { draft }, None) => {
-            let Some((draft, _)) = own_draft(turn, *draft).await? else { return Ok(()) };
-            if !matches!(draft.status, DraftStatus::Editing | DraftStatus::ChangesRequested) {
-                turn.reply(format!("That draft is {}, so it can't be edited now.", draft.status.as_str().replace('_', " ")));
+            let Some((draft, _)) = own_draft(turn, *draft).await? else {
+                return Ok(());
+            };
+            if !matches!(
+                draft.status,
+                DraftStatus::Editing | DraftStatus::ChangesRequested
+            ) {
+                turn.reply(format!(
+                    "That draft is {}, so it can't be edited now.",
+                    draft.status.as_str().replace('_', " ")
+                ));
                 return Ok(());
             }
             let body = current_body(turn, &draft).await?;
-            turn.open_modal(editor("Edit your draft", Action::EditDraft { draft: draft.id.0 }, Some(&body)));
+            turn.open_modal(editor(
+                "Edit your draft",
+                Action::EditDraft { draft: draft.id.0 },
+                Some(&body),
+            ));
         }
         (Action::EditDraft { draft }, Some(fields)) => {
-            let Some((draft, ctx)) = own_draft(turn, *draft).await? else { return Ok(()) };
-            if !matches!(draft.status, DraftStatus::Editing | DraftStatus::ChangesRequested) {
-                turn.reply(format!("That draft is {}, so it can't be edited now.", draft.status.as_str().replace('_', " ")));
+            let Some((draft, ctx)) = own_draft(turn, *draft).await? else {
+                return Ok(());
+            };
+            if !matches!(
+                draft.status,
+                DraftStatus::Editing | DraftStatus::ChangesRequested
+            ) {
+                turn.reply(format!(
+                    "That draft is {}, so it can't be edited now.",
+                    draft.status.as_str().replace('_', " ")
+                ));
                 return Ok(());
             }
             let text = field(fields, INSIGHT_FIELD);
@@ -220,13 +346,29 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
             save_text(turn, &ctx, &draft, text, false).await?;
         }
         (Action::DiscardDraft { draft }, _) => {
-            let Some((draft, ctx)) = own_draft(turn, *draft).await? else { return Ok(()) };
-            if !matches!(draft.status, DraftStatus::Editing | DraftStatus::ChangesRequested) {
-                turn.reply(format!("That draft is {}, so it can't be discarded now.", draft.status.as_str().replace('_', " ")));
+            let Some((draft, ctx)) = own_draft(turn, *draft).await? else {
+                return Ok(());
+            };
+            if !matches!(
+                draft.status,
+                DraftStatus::Editing | DraftStatus::ChangesRequested
+            ) {
+                turn.reply(format!(
+                    "That draft is {}, so it can't be discarded now.",
+                    draft.status.as_str().replace('_', " ")
+                ));
                 return Ok(());
             }
-            turn.store().set_draft_status(draft.id, DraftStatus::Discarded, now).await?;
-            turn.audit(Some(ctx.team.id), "draft.discarded", &format!("draft:{}", draft.id.0), serde_json::json!({})).await?;
+            turn.store()
+                .set_draft_status(draft.id, DraftStatus::Discarded, now)
+                .await?;
+            turn.audit(
+                Some(ctx.team.id),
+                "draft.discarded",
+                &format!("draft:{}", draft.id.0),
+                serde_json::json!({}),
+            )
+            .await?;
             turn.reply("Discarded. Type /amplify draft whenever you want to start another.");
         }
         _ => {}

@@ -92,7 +92,11 @@ pub fn is_away(person: &Person, now: DateTime<Utc>) -> bool {
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, base_dir: PathBuf, catch_up_window: Duration) -> Engine {
-        Engine { store, base_dir, catch_up_window }
+        Engine {
+            store,
+            base_dir,
+            catch_up_window,
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -107,7 +111,11 @@ impl Engine {
             let specs: Vec<PromptSpec> = pack
                 .prompts
                 .iter()
-                .map(|p| PromptSpec { key: p.key.clone(), text: p.text.clone(), tags: p.tags.clone() })
+                .map(|p| PromptSpec {
+                    key: p.key.clone(),
+                    text: p.text.clone(),
+                    tags: p.tags.clone(),
+                })
                 .collect();
             self.store.upsert_prompts(&pack.name, &specs).await?;
         }
@@ -115,8 +123,12 @@ impl Engine {
     }
 
     pub(crate) fn pack(&self, ctx: &TeamCtx) -> Result<PromptPack, EngineError> {
-        PromptPack::load(&ctx.settings.prompt_pack, &self.base_dir)
-            .map_err(|e| EngineError::PromptPack { team: ctx.team.name.clone(), message: e.to_string() })
+        PromptPack::load(&ctx.settings.prompt_pack, &self.base_dir).map_err(|e| {
+            EngineError::PromptPack {
+                team: ctx.team.name.clone(),
+                message: e.to_string(),
+            }
+        })
     }
 
     /// Applies one inbound event, once: a redelivery with the same key changes nothing.
@@ -128,8 +140,14 @@ impl Engine {
             tx.rollback().await?;
             return Ok(Handled::Duplicate);
         }
-        let person = tx.upsert_person(event.platform, &event.workspace_id, &event.person, now).await?.id();
-        let person = tx.person(person).await?.ok_or(StoreError::NotFound { what: "person", id: event.person.clone() })?;
+        let person = tx
+            .upsert_person(event.platform, &event.workspace_id, &event.person, now)
+            .await?
+            .id();
+        let person = tx.person(person).await?.ok_or(StoreError::NotFound {
+            what: "person",
+            id: event.person.clone(),
+        })?;
         let mut turn = Turn::for_event(&*tx, event, person, now);
         let outcome = self.dispatch(&mut turn).await;
         match outcome {
@@ -153,14 +171,22 @@ impl Engine {
                 Some(action) => self.on_action(turn, action, None).await,
                 None => forged(turn, raw_id).await,
             },
-            EventKind::ModalSubmit { action, raw_id, fields } => match action {
+            EventKind::ModalSubmit {
+                action,
+                raw_id,
+                fields,
+            } => match action {
                 Some(action) => self.on_action(turn, action, Some(fields)).await,
                 None => forged(turn, raw_id).await,
             },
             EventKind::Command { text } => commands::on_command(self, turn, text).await,
-            EventKind::DraftFromMessage { text } => drafts::start_from_message(self, turn, text).await,
+            EventKind::DraftFromMessage { text } => {
+                drafts::start_from_message(self, turn, text).await
+            }
             EventKind::HomeOpened => commands::on_home(self, turn).await,
-            EventKind::MemberJoined | EventKind::MemberLeft => nudges::on_membership(self, turn).await,
+            EventKind::MemberJoined | EventKind::MemberLeft => {
+                nudges::on_membership(self, turn).await
+            }
         }
     }
 
@@ -178,9 +204,10 @@ impl Engine {
             A::NewDraft | A::SubmitDraft { .. } | A::EditDraft { .. } | A::DiscardDraft { .. } => {
                 drafts::on_action(self, turn, action, fields).await
             }
-            A::Approve { .. } | A::EditAndApprove { .. } | A::RequestChanges { .. } | A::Reject { .. } => {
-                review::on_action(self, turn, action, fields).await
-            }
+            A::Approve { .. }
+            | A::EditAndApprove { .. }
+            | A::RequestChanges { .. }
+            | A::Reject { .. } => review::on_action(self, turn, action, fields).await,
             A::PasteLink { .. } | A::SkipOwnPost { .. } | A::PublishNow { .. } => {
                 publish::on_action(self, turn, action, fields).await
             }
@@ -219,13 +246,20 @@ pub struct TickReport {
 
 /// Reads a team's stored settings.
 pub fn team_ctx(team: Team) -> Result<TeamCtx, EngineError> {
-    let settings: TeamConfig = serde_json::from_str(&team.settings_json)
-        .map_err(|e| EngineError::Settings { team: team.name.clone(), message: e.to_string() })?;
+    let settings: TeamConfig =
+        serde_json::from_str(&team.settings_json).map_err(|e| EngineError::Settings {
+            team: team.name.clone(),
+            message: e.to_string(),
+        })?;
     Ok(TeamCtx { team, settings })
 }
 
 /// The team and role of a person for an action on `team`; `None` when they hold no role there.
-pub async fn roles_in(store: &dyn Store, team: TeamId, person: &Person) -> Result<Vec<Role>, EngineError> {
+pub async fn roles_in(
+    store: &dyn Store,
+    team: TeamId,
+    person: &Person,
+) -> Result<Vec<Role>, EngineError> {
     Ok(store
         .team_people(team)
         .await?

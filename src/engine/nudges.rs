@@ -17,13 +17,21 @@ use std::collections::HashSet;
 pub const BACK_OFF_AFTER: i64 = 3;
 
 /// Plans one nudge per teammate for a freshly published post (sent later, in each one's working hours).
-pub async fn plan_nudges(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post) -> Result<usize, EngineError> {
+pub async fn plan_nudges(
+    turn: &mut Turn<'_>,
+    ctx: &TeamCtx,
+    post: &Post,
+) -> Result<usize, EngineError> {
     let now = turn.now();
     let store = turn.store();
     let mut seen = HashSet::new();
     let mut planned = 0;
     for (person, _) in store.team_people(ctx.team.id).await? {
-        if person.id == post.author_id || !seen.insert(person.id) || person.muted || is_away(&person, now) {
+        if person.id == post.author_id
+            || !seen.insert(person.id)
+            || person.muted
+            || is_away(&person, now)
+        {
             continue;
         }
         let due = ctx.working_hours_of(&person).next_allowed(now);
@@ -40,17 +48,37 @@ pub async fn send_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize, Engi
     let mut turn = Turn::for_tick(&*tx, now);
     let mut sent = 0;
     for nudge in tx.nudges_due(now, 500).await? {
-        let Some((post, ctx, person)) = load(&turn, &nudge).await? else { continue };
-        let Some(verdict) = check(&turn, &ctx, &post, &person, &nudge, now).await? else { continue };
+        let Some((post, ctx, person)) = load(&turn, &nudge).await? else {
+            continue;
+        };
+        let Some(verdict) = check(&turn, &ctx, &post, &person, &nudge, now).await? else {
+            continue;
+        };
         match verdict {
-            Verdict::Later(at) => tx.set_nudge_due(nudge.id, at).await?,
-            Verdict::Drop(reason) => {
-                tx.set_nudge_status(nudge.id, NudgeStatus::Cancelled, now).await?;
-                turn.audit(Some(ctx.team.id), &format!("nudge.{reason}"), &format!("nudge:{}", nudge.id.0), serde_json::json!({ "person": person.platform_user_id })).await?;
+            Verdict::Later(at) => {
+                tx.set_nudge_due(nudge.id, at).await?;
             }
-            Verdict::Done => tx.set_nudge_status(nudge.id, NudgeStatus::Done, now).await?,
+            Verdict::Drop(reason) => {
+                tx.set_nudge_status(nudge.id, NudgeStatus::Cancelled, now)
+                    .await?;
+                turn.audit(
+                    Some(ctx.team.id),
+                    &format!("nudge.{reason}"),
+                    &format!("nudge:{}", nudge.id.0),
+                    serde_json::json!({ "person": person.platform_user_id }),
+                )
+                .await?;
+            }
+            Verdict::Done => {
+                tx.set_nudge_status(nudge.id, NudgeStatus::Done, now)
+                    .await?
+            }
             Verdict::Send => {
-                let author = tx.person(post.author_id).await?.map(|a| a.platform_user_id).unwrap_or_default();
+                let author = tx
+                    .person(post.author_id)
+                    .await?
+                    .map(|a| a.platform_user_id)
+                    .unwrap_or_default();
                 let message = nudge_message(&ctx, &post, &author, false);
                 turn.send(
                     Some(format!("nudge:{}", nudge.id.0)),
@@ -61,7 +89,8 @@ pub async fn send_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize, Engi
                     Lane::Bulk,
                     None,
                 );
-                tx.set_nudge_status(nudge.id, NudgeStatus::Sent, now).await?;
+                tx.set_nudge_status(nudge.id, NudgeStatus::Sent, now)
+                    .await?;
                 sent += 1;
             }
         }
@@ -77,17 +106,30 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
     let mut turn = Turn::for_tick(&*tx, now);
     let mut sent = 0;
     for nudge in tx.nudges_in_status(None, NudgeStatus::Sent).await? {
-        let Some((post, ctx, person)) = load(&turn, &nudge).await? else { continue };
-        let after = Duration::from_std(ctx.settings.nudge_reminder_after.0).unwrap_or(Duration::hours(24));
+        let Some((post, ctx, person)) = load(&turn, &nudge).await? else {
+            continue;
+        };
+        let after =
+            Duration::from_std(ctx.settings.nudge_reminder_after.0).unwrap_or(Duration::hours(24));
         if nudge.sent_at.is_none_or(|at| at + after > now) {
             continue;
         }
         match check(&turn, &ctx, &post, &person, &nudge, now).await? {
             None | Some(Verdict::Later(_)) => continue,
-            Some(Verdict::Done) => tx.set_nudge_status(nudge.id, NudgeStatus::Done, now).await?,
-            Some(Verdict::Drop(_)) => tx.set_nudge_status(nudge.id, NudgeStatus::Cancelled, now).await?,
+            Some(Verdict::Done) => {
+                tx.set_nudge_status(nudge.id, NudgeStatus::Done, now)
+                    .await?
+            }
+            Some(Verdict::Drop(_)) => {
+                tx.set_nudge_status(nudge.id, NudgeStatus::Cancelled, now)
+                    .await?
+            }
             Some(Verdict::Send) => {
-                let author = tx.person(post.author_id).await?.map(|a| a.platform_user_id).unwrap_or_default();
+                let author = tx
+                    .person(post.author_id)
+                    .await?
+                    .map(|a| a.platform_user_id)
+                    .unwrap_or_default();
                 turn.send(
                     Some(format!("nudge:{}:reminder", nudge.id.0)),
                     ctx.team.platform,
@@ -97,7 +139,8 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
                     Lane::Bulk,
                     None,
                 );
-                tx.set_nudge_status(nudge.id, NudgeStatus::Reminded, now).await?;
+                tx.set_nudge_status(nudge.id, NudgeStatus::Reminded, now)
+                    .await?;
                 sent += 1;
             }
         }
@@ -107,11 +150,20 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
     Ok(sent)
 }
 
-async fn load(turn: &Turn<'_>, nudge: &Nudge) -> Result<Option<(Post, TeamCtx, Person)>, EngineError> {
+async fn load(
+    turn: &Turn<'_>,
+    nudge: &Nudge,
+) -> Result<Option<(Post, TeamCtx, Person)>, EngineError> {
     let store = turn.store();
-    let Some(post) = store.post(nudge.post_id).await? else { return Ok(None) };
-    let Some(team) = store.team(post.team_id).await? else { return Ok(None) };
-    let Some(person) = store.person(nudge.person_id).await? else { return Ok(None) };
+    let Some(post) = store.post(nudge.post_id).await? else {
+        return Ok(None);
+    };
+    let Some(team) = store.team(post.team_id).await? else {
+        return Ok(None);
+    };
+    let Some(person) = store.person(nudge.person_id).await? else {
+        return Ok(None);
+    };
     Ok(Some((post, team_ctx(team)?, person)))
 }
 
@@ -123,12 +175,24 @@ enum Verdict {
 }
 
 /// Whether a nudge (or its reminder) may go now.
-async fn check(turn: &Turn<'_>, ctx: &TeamCtx, post: &Post, person: &Person, nudge: &Nudge, now: DateTime<Utc>) -> Result<Option<Verdict>, EngineError> {
+async fn check(
+    turn: &Turn<'_>,
+    ctx: &TeamCtx,
+    post: &Post,
+    person: &Person,
+    nudge: &Nudge,
+    now: DateTime<Utc>,
+) -> Result<Option<Verdict>, EngineError> {
     let store = turn.store();
     if post.status != PostStatus::Published {
         return Ok(Some(Verdict::Drop("post_withdrawn")));
     }
-    if store.shares(post.id).await?.iter().any(|s| s.person_id == person.id) {
+    if store
+        .shares(post.id)
+        .await?
+        .iter()
+        .any(|s| s.person_id == person.id)
+    {
         return Ok(Some(Verdict::Done));
     }
     if person.muted {
@@ -144,10 +208,16 @@ async fn check(turn: &Turn<'_>, ctx: &TeamCtx, post: &Post, person: &Person, nud
             _ => return Ok(None),
         }));
     }
-    if store.touches_since(person.id, hours.week_start(now)).await? >= i64::from(ctx.settings.weekly_nudge_cap) {
+    if store
+        .touches_since(person.id, hours.week_start(now))
+        .await?
+        >= i64::from(ctx.settings.weekly_nudge_cap)
+    {
         return Ok(Some(Verdict::Drop("capped")));
     }
-    if nudge.status == NudgeStatus::Pending && store.ignored_nudge_streak(person.id).await? >= BACK_OFF_AFTER {
+    if nudge.status == NudgeStatus::Pending
+        && store.ignored_nudge_streak(person.id).await? >= BACK_OFF_AFTER
+    {
         return Ok(Some(Verdict::Drop("backed_off")));
     }
     Ok(Some(Verdict::Send))
@@ -165,13 +235,22 @@ fn nudge_message(ctx: &TeamCtx, post: &Post, author: &str, reminder: bool) -> Me
     };
     let mut message = Message::new(lead.to_string()).say(lead);
     message.blocks.extend(kit.blocks);
-    message.context("Tap the network you shared on, or paste the link of your post. /amplify mute stops these.")
+    message.context(
+        "Tap the network you shared on, or paste the link of your post. /amplify mute stops these.",
+    )
 }
 
 /// *Shared on …*, *Paste my link* (and its form), *Not this time*.
-pub async fn on_action(_engine: &Engine, turn: &mut Turn<'_>, action: &Action, fields: Option<&Vec<(String, String)>>) -> Result<(), EngineError> {
+pub async fn on_action(
+    _engine: &Engine,
+    turn: &mut Turn<'_>,
+    action: &Action,
+    fields: Option<&Vec<(String, String)>>,
+) -> Result<(), EngineError> {
     let post_id = match action {
-        Action::Shared { post, .. } | Action::PasteShareLink { post } | Action::NotThisTime { post } => PostId(*post),
+        Action::Shared { post, .. }
+        | Action::PasteShareLink { post }
+        | Action::NotThisTime { post } => PostId(*post),
         _ => return Ok(()),
     };
     let store = turn.store();
@@ -181,13 +260,28 @@ pub async fn on_action(_engine: &Engine, turn: &mut Turn<'_>, action: &Action, f
         None => None,
     };
     let (Some(post), Some(team)) = (post, team) else {
-        turn.audit(None, "action.refused", &format!("post:{}", post_id.0), serde_json::json!({ "reason": "no such post" })).await?;
+        turn.audit(
+            None,
+            "action.refused",
+            &format!("post:{}", post_id.0),
+            serde_json::json!({ "reason": "no such post" }),
+        )
+        .await?;
         turn.reply("I can't find that post.");
         return Ok(());
     };
     let ctx = team_ctx(team)?;
-    if roles_in(store, ctx.team.id, turn.person()).await?.is_empty() {
-        turn.audit(Some(ctx.team.id), "action.refused", &format!("post:{}", post.id.0), serde_json::json!({ "reason": "not in the team" })).await?;
+    if roles_in(store, ctx.team.id, turn.person())
+        .await?
+        .is_empty()
+    {
+        turn.audit(
+            Some(ctx.team.id),
+            "action.refused",
+            &format!("post:{}", post.id.0),
+            serde_json::json!({ "reason": "not in the team" }),
+        )
+        .await?;
         turn.reply("That post belongs to a team you are not part of.");
         return Ok(());
     }
@@ -197,12 +291,25 @@ pub async fn on_action(_engine: &Engine, turn: &mut Turn<'_>, action: &Action, f
             title: "Your share's link".to_string(),
             submit_label: "Save".to_string(),
             action: action.to_string(),
-            inputs: vec![Input { id: LINK_FIELD.to_string(), label: "Paste the address of your post or repost".to_string(), initial: None, multiline: false, max_len: 2000, optional: false }],
+            inputs: vec![Input {
+                id: LINK_FIELD.to_string(),
+                label: "Paste the address of your post or repost".to_string(),
+                initial: None,
+                multiline: false,
+                max_len: 2000,
+                optional: false,
+            }],
         }),
         (Action::PasteShareLink { .. }, Some(fields)) => {
             let pasted = field(fields, LINK_FIELD);
             let pasted = pasted.trim_start_matches('<').trim_end_matches('>');
-            let Some(network) = share_kit::detect_network(pasted).or_else(|| ctx.settings.networks.iter().copied().find(|n| share_kit::check_post_url(*n, pasted).is_ok())) else {
+            let Some(network) = share_kit::detect_network(pasted).or_else(|| {
+                ctx.settings
+                    .networks
+                    .iter()
+                    .copied()
+                    .find(|n| share_kit::check_post_url(*n, pasted).is_ok())
+            }) else {
                 turn.reply("I could not tell which network that link is from. Paste the address of your post, like https://www.linkedin.com/posts/… or https://bsky.app/profile/…/post/…");
                 return Ok(());
             };
@@ -213,7 +320,9 @@ pub async fn on_action(_engine: &Engine, turn: &mut Turn<'_>, action: &Action, f
         }
         (Action::NotThisTime { .. }, _) => {
             if let Some(nudge) = store.nudge_of(post.id, turn.person().id).await? {
-                store.set_nudge_status(nudge.id, NudgeStatus::Cancelled, turn.now()).await?;
+                store
+                    .set_nudge_status(nudge.id, NudgeStatus::Cancelled, turn.now())
+                    .await?;
             }
             turn.reply("No problem: no more reminders for this one.");
         }
@@ -223,24 +332,47 @@ pub async fn on_action(_engine: &Engine, turn: &mut Turn<'_>, action: &Action, f
 }
 
 /// Records a share, marks the nudge done, and updates the live count on the channel post.
-async fn confirm(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post, network: Network, url: Option<String>) -> Result<(), EngineError> {
+async fn confirm(
+    turn: &mut Turn<'_>,
+    ctx: &TeamCtx,
+    post: &Post,
+    network: Network,
+    url: Option<String>,
+) -> Result<(), EngineError> {
     let now = turn.now();
     let store = turn.store();
     let me = turn.person().id;
-    let first = store.record_share(post.id, me, network, url.as_deref(), now).await?;
+    let first = store
+        .record_share(post.id, me, network, url.as_deref(), now)
+        .await?;
     if let Some(nudge) = store.nudge_of(post.id, me).await? {
         if nudge.status != NudgeStatus::Done {
-            store.set_nudge_status(nudge.id, NudgeStatus::Done, now).await?;
+            store
+                .set_nudge_status(nudge.id, NudgeStatus::Done, now)
+                .await?;
         }
     }
     if !first {
-        turn.reply(format!("Already counted: thanks for sharing on {}!", network_label(network)));
+        turn.reply(format!(
+            "Already counted: thanks for sharing on {}!",
+            network_label(network)
+        ));
         return Ok(());
     }
-    turn.audit(Some(ctx.team.id), "share.confirmed", &format!("post:{}", post.id.0), serde_json::json!({ "network": network.as_str(), "link": url.is_some() })).await?;
+    turn.audit(
+        Some(ctx.team.id),
+        "share.confirmed",
+        &format!("post:{}", post.id.0),
+        serde_json::json!({ "network": network.as_str(), "link": url.is_some() }),
+    )
+    .await?;
     let shares = store.shares(post.id).await?;
     let people: HashSet<_> = shares.iter().map(|s| s.person_id).collect();
-    let author = store.person(post.author_id).await?.map(|a| a.platform_user_id).unwrap_or_default();
+    let author = store
+        .person(post.author_id)
+        .await?
+        .map(|a| a.platform_user_id)
+        .unwrap_or_default();
     turn.update(
         format!("post:{}:count:{}", post.id.0, shares.len()),
         ctx.team.platform,
@@ -248,28 +380,53 @@ async fn confirm(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post, network: Netwo
         &channel_key(post.id),
         share_kit_message(ctx, post, &author, people.len(), true),
     );
-    turn.reply(format!("Thanks for sharing on {}! That's {} teammate{} so far.", network_label(network), people.len(), if people.len() == 1 { "" } else { "s" }));
+    turn.reply(format!(
+        "Thanks for sharing on {}! That's {} teammate{} so far.",
+        network_label(network),
+        people.len(),
+        if people.len() == 1 { "" } else { "s" }
+    ));
     Ok(())
 }
 
 /// A member joined or left the share channel of a team whose members are "everyone in the share channel".
 pub async fn on_membership(_engine: &Engine, turn: &mut Turn<'_>) -> Result<(), EngineError> {
     let event = turn.event();
-    let Some(channel) = event.channel.clone() else { return Ok(()) };
+    let Some(channel) = event.channel.clone() else {
+        return Ok(());
+    };
     let joined = matches!(event.kind, crate::chat::EventKind::MemberJoined);
     let me = turn.person().clone();
     for team in turn.store().teams().await? {
         let ctx = team_ctx(team)?;
-        if ctx.team.platform != event.platform || ctx.team.workspace_id != event.workspace_id || ctx.settings.share_channel != channel || ctx.settings.members != Members::ShareChannel {
+        if ctx.team.platform != event.platform
+            || ctx.team.workspace_id != event.workspace_id
+            || ctx.settings.share_channel != channel
+            || ctx.settings.members != Members::ShareChannel
+        {
             continue;
         }
         let changed = if joined {
-            turn.store().grant_role(ctx.team.id, me.id, Role::Member).await?
+            turn.store()
+                .grant_role(ctx.team.id, me.id, Role::Member)
+                .await?
         } else {
-            turn.store().revoke_role(ctx.team.id, me.id, Role::Member).await?
+            turn.store()
+                .revoke_role(ctx.team.id, me.id, Role::Member)
+                .await?
         };
         if changed {
-            turn.audit(Some(ctx.team.id), if joined { "member.joined" } else { "member.left" }, &format!("person:{}", me.platform_user_id), serde_json::json!({})).await?;
+            turn.audit(
+                Some(ctx.team.id),
+                if joined {
+                    "member.joined"
+                } else {
+                    "member.left"
+                },
+                &format!("person:{}", me.platform_user_id),
+                serde_json::json!({}),
+            )
+            .await?;
         }
     }
     Ok(())

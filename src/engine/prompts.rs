@@ -14,10 +14,22 @@ pub const INSIGHT_FIELD: &str = "insight";
 pub const INSIGHT_MAX: usize = 3000;
 
 /// Opens the team's due rounds and asks its leaders, all in one transaction. Returns the asks made.
-pub async fn open_rounds(engine: &Engine, ctx: &TeamCtx, now: DateTime<Utc>) -> Result<usize, EngineError> {
+pub async fn open_rounds(
+    engine: &Engine,
+    ctx: &TeamCtx,
+    now: DateTime<Utc>,
+) -> Result<usize, EngineError> {
     let tx = engine.store.begin().await?;
     let per_leader = ctx.settings.prompt_zone == PromptZone::Leader;
-    let plan = plan_for_team(&*tx, ctx.team.id, &ctx.team.name, ctx.settings.prompt_schedule.0.clone(), ctx.zone(), per_leader).await?;
+    let plan = plan_for_team(
+        &*tx,
+        ctx.team.id,
+        &ctx.team.name,
+        ctx.settings.prompt_schedule.0.clone(),
+        ctx.zone(),
+        per_leader,
+    )
+    .await?;
     let report = open_due_rounds(&*tx, &plan, now, engine.catch_up_window).await?;
     let mut turn = Turn::for_tick(&*tx, now);
     let mut asks = 0;
@@ -32,26 +44,43 @@ pub async fn open_rounds(engine: &Engine, ctx: &TeamCtx, now: DateTime<Utc>) -> 
             .collect();
         for opened in &report.opened {
             close_older_rounds(&*tx, ctx, opened.slot, now).await?;
-            for leader in leaders.iter().filter(|l| !per_leader || ctx.zone_of(l) == opened.zone) {
+            for leader in leaders
+                .iter()
+                .filter(|l| !per_leader || ctx.zone_of(l) == opened.zone)
+            {
                 if is_away(leader, now) {
-                    turn.audit(Some(ctx.team.id), "ask.skipped_away", &format!("person:{}", leader.id), serde_json::json!({ "round": opened.round.0 })).await?;
+                    turn.audit(
+                        Some(ctx.team.id),
+                        "ask.skipped_away",
+                        &format!("person:{}", leader.id),
+                        serde_json::json!({ "round": opened.round.0 }),
+                    )
+                    .await?;
                     continue;
                 }
                 expire_open_asks(&*tx, ctx, leader, now).await?;
                 let prompt = choose_prompt(&*tx, &pack, leader, ctx).await?;
-                let ask = tx.create_ask(opened.round, leader.id, prompt.as_ref().map(|p| p.id), now).await?;
+                let ask = tx
+                    .create_ask(opened.round, leader.id, prompt.as_ref().map(|p| p.id), now)
+                    .await?;
                 if !ask.is_new() {
                     continue;
                 }
                 let ask_id = ask.id();
                 if let Some(p) = &prompt {
-                    tx.record_prompt_seen(leader.id, p.id, ctx.team.id, Some(opened.round), now).await?;
+                    tx.record_prompt_seen(leader.id, p.id, ctx.team.id, Some(opened.round), now)
+                        .await?;
                 }
                 if ctx.settings.reminder_count > 0 {
-                    let at = now + Duration::from_std(ctx.settings.reminder_after.0).unwrap_or(Duration::hours(24));
+                    let at = now
+                        + Duration::from_std(ctx.settings.reminder_after.0)
+                            .unwrap_or(Duration::hours(24));
                     tx.set_ask_remind_at(ask_id, Some(at), now).await?;
                 }
-                let question = prompt.as_ref().map_or("What is one insight from your work this week worth sharing?", |p| p.text.as_str());
+                let question = prompt.as_ref().map_or(
+                    "What is one insight from your work this week worth sharing?",
+                    |p| p.text.as_str(),
+                );
                 turn.send(
                     Some(format!("ask:{}:prompt", ask_id.0)),
                     ctx.team.platform,
@@ -86,11 +115,22 @@ pub fn prompt_message(ask: i64, question: &str, team: &str) -> Message {
 
 /// The first prompt of the pack (in pack order) this leader has not seen in this team; when all are used up,
 /// the rotation starts over.
-async fn choose_prompt(store: &dyn Store, pack: &crate::prompts::PromptPack, leader: &Person, ctx: &TeamCtx) -> Result<Option<Prompt>, EngineError> {
-    let mut unseen = store.unseen_prompts(&pack.name, leader.id, ctx.team.id).await?;
+async fn choose_prompt(
+    store: &dyn Store,
+    pack: &crate::prompts::PromptPack,
+    leader: &Person,
+    ctx: &TeamCtx,
+) -> Result<Option<Prompt>, EngineError> {
+    let mut unseen = store
+        .unseen_prompts(&pack.name, leader.id, ctx.team.id)
+        .await?;
     if unseen.is_empty() {
-        store.reset_prompt_views(&pack.name, leader.id, ctx.team.id).await?;
-        unseen = store.unseen_prompts(&pack.name, leader.id, ctx.team.id).await?;
+        store
+            .reset_prompt_views(&pack.name, leader.id, ctx.team.id)
+            .await?;
+        unseen = store
+            .unseen_prompts(&pack.name, leader.id, ctx.team.id)
+            .await?;
     }
     Ok(pack
         .prompts
@@ -100,7 +140,12 @@ async fn choose_prompt(store: &dyn Store, pack: &crate::prompts::PromptPack, lea
 }
 
 /// Rounds of this team more than a day older than the new slot are over.
-async fn close_older_rounds(store: &dyn Store, ctx: &TeamCtx, slot: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), EngineError> {
+async fn close_older_rounds(
+    store: &dyn Store,
+    ctx: &TeamCtx,
+    slot: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
     for round in store.open_rounds(ctx.team.id).await? {
         if round.status == RoundStatus::Open && round.scheduled_at < slot - Duration::days(1) {
             store.close_round(round.id, now).await?;
@@ -110,11 +155,18 @@ async fn close_older_rounds(store: &dyn Store, ctx: &TeamCtx, slot: DateTime<Utc
 }
 
 /// A leader's earlier open asks in this team expire when the next one comes.
-async fn expire_open_asks(store: &dyn Store, ctx: &TeamCtx, leader: &Person, now: DateTime<Utc>) -> Result<(), EngineError> {
+async fn expire_open_asks(
+    store: &dyn Store,
+    ctx: &TeamCtx,
+    leader: &Person,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
     for ask in store.open_asks_of(leader.id).await? {
         if let Some(round) = store.round(ask.round_id).await? {
             if round.team_id == ctx.team.id {
-                store.set_ask_status(ask.id, AskStatus::Expired, now).await?;
+                store
+                    .set_ask_status(ask.id, AskStatus::Expired, now)
+                    .await?;
             }
         }
     }
@@ -127,17 +179,24 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
     let mut turn = Turn::for_tick(&*tx, now);
     let mut sent = 0;
     for ask in tx.asks_due_for_reminder(now).await? {
-        let Some(round) = tx.round(ask.round_id).await? else { continue };
-        let Some(team) = tx.team(round.team_id).await? else { continue };
+        let Some(round) = tx.round(ask.round_id).await? else {
+            continue;
+        };
+        let Some(team) = tx.team(round.team_id).await? else {
+            continue;
+        };
         let ctx = team_ctx(team)?;
-        let Some(person) = tx.person(ask.person_id).await? else { continue };
+        let Some(person) = tx.person(ask.person_id).await? else {
+            continue;
+        };
         if ask.status != AskStatus::Open || is_away(&person, now) {
             tx.set_ask_remind_at(ask.id, None, now).await?;
             continue;
         }
         let hours = ctx.working_hours_of(&person);
         if !hours.allows(now) {
-            tx.set_ask_remind_at(ask.id, Some(hours.next_allowed(now)), now).await?;
+            tx.set_ask_remind_at(ask.id, Some(hours.next_allowed(now)), now)
+                .await?;
             continue;
         }
         let snoozed = ask.snoozed;
@@ -145,18 +204,33 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
             tx.set_ask_remind_at(ask.id, None, now).await?;
             continue;
         }
-        if tx.touches_since(person.id, hours.week_start(now)).await? >= i64::from(ctx.settings.weekly_nudge_cap) && !snoozed {
+        if tx.touches_since(person.id, hours.week_start(now)).await?
+            >= i64::from(ctx.settings.weekly_nudge_cap)
+            && !snoozed
+        {
             tx.set_ask_remind_at(ask.id, None, now).await?;
-            turn.audit(Some(ctx.team.id), "ask.reminder_capped", &format!("ask:{}", ask.id.0), serde_json::json!({})).await?;
+            turn.audit(
+                Some(ctx.team.id),
+                "ask.reminder_capped",
+                &format!("ask:{}", ask.id.0),
+                serde_json::json!({}),
+            )
+            .await?;
             continue;
         }
         let more = !snoozed && ask.reminders_sent + 1 < i64::from(ctx.settings.reminder_count);
-        let next = more.then(|| now + Duration::from_std(ctx.settings.reminder_after.0).unwrap_or(Duration::hours(24)));
+        let next = more.then(|| {
+            now + Duration::from_std(ctx.settings.reminder_after.0).unwrap_or(Duration::hours(24))
+        });
         tx.record_ask_reminder(ask.id, next, now).await?;
         let question = prompt_text(&*tx, &ask).await?;
         let message = reminder_message(&ask, question.as_deref());
         turn.send(
-            Some(format!("ask:{}:reminder:{}", ask.id.0, ask.reminders_sent + 1)),
+            Some(format!(
+                "ask:{}:reminder:{}",
+                ask.id.0,
+                ask.reminders_sent + 1
+            )),
             ctx.team.platform,
             &ctx.team.workspace_id,
             Destination::Person(person.platform_user_id.clone()),
@@ -189,7 +263,10 @@ fn reminder_message(ask: &Ask, question: Option<&str>) -> Message {
         .buttons(vec![
             Button::primary("Write in editor", Action::WriteInEditor { ask: ask.id.0 }),
             Button::action("Skip this week", Action::SkipAsk { ask: ask.id.0 }),
-            Button::action("Remind me tomorrow", Action::RemindTomorrow { ask: ask.id.0 }),
+            Button::action(
+                "Remind me tomorrow",
+                Action::RemindTomorrow { ask: ask.id.0 },
+            ),
         ])
 }
 
@@ -211,46 +288,87 @@ pub fn editor(title: &str, action: Action, initial: Option<&str>) -> Modal {
 }
 
 /// The ask behind an action, if it belongs to the person acting; otherwise a refusal has been answered.
-async fn own_open_ask(turn: &mut Turn<'_>, ask: i64) -> Result<Option<(Ask, TeamCtx)>, EngineError> {
+async fn own_open_ask(
+    turn: &mut Turn<'_>,
+    ask: i64,
+) -> Result<Option<(Ask, TeamCtx)>, EngineError> {
     let store = turn.store();
     let found = store.ask(crate::store::AskId(ask)).await?;
     let Some(found) = found.filter(|a| a.person_id == turn.person().id) else {
-        turn.audit(None, "action.refused", &format!("ask:{ask}"), serde_json::json!({ "reason": "not the person's ask" })).await?;
+        turn.audit(
+            None,
+            "action.refused",
+            &format!("ask:{ask}"),
+            serde_json::json!({ "reason": "not the person's ask" }),
+        )
+        .await?;
         turn.reply("That question was not asked to you, so I can't act on it.");
         return Ok(None);
     };
-    let Some(round) = store.round(found.round_id).await? else { return Ok(None) };
-    let Some(team) = store.team(round.team_id).await? else { return Ok(None) };
+    let Some(round) = store.round(found.round_id).await? else {
+        return Ok(None);
+    };
+    let Some(team) = store.team(round.team_id).await? else {
+        return Ok(None);
+    };
     let ctx = team_ctx(team)?;
     if found.status != AskStatus::Open {
-        turn.reply(format!("That question is already {}. Type /amplify draft to start a draft any time.", found.status));
+        turn.reply(format!(
+            "That question is already {}. Type /amplify draft to start a draft any time.",
+            found.status
+        ));
         return Ok(None);
     }
     Ok(Some((found, ctx)))
 }
 
 /// *Write in editor*, *Skip this week*, *Remind me tomorrow*, and the editor's submit.
-pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fields: Option<&Vec<(String, String)>>) -> Result<(), EngineError> {
+pub async fn on_action(
+    engine: &Engine,
+    turn: &mut Turn<'_>,
+    action: &Action,
+    fields: Option<&Vec<(String, String)>>,
+) -> Result<(), EngineError> {
     let now = turn.now();
     match (action, fields) {
         (Action::WriteInEditor { ask }, None) => {
-            let Some((ask, _)) = own_open_ask(turn, *ask).await? else { return Ok(()) };
-            turn.open_modal(editor("Your insight", Action::WriteInEditor { ask: ask.id.0 }, None));
+            let Some((ask, _)) = own_open_ask(turn, *ask).await? else {
+                return Ok(());
+            };
+            turn.open_modal(editor(
+                "Your insight",
+                Action::WriteInEditor { ask: ask.id.0 },
+                None,
+            ));
         }
         (Action::WriteInEditor { ask }, Some(fields)) => {
-            let Some((ask, ctx)) = own_open_ask(turn, *ask).await? else { return Ok(()) };
+            let Some((ask, ctx)) = own_open_ask(turn, *ask).await? else {
+                return Ok(());
+            };
             let text = field(fields, INSIGHT_FIELD);
             super::drafts::start_draft(engine, turn, &ctx, Some(ask.id), &text).await?;
         }
         (Action::SkipAsk { ask }, _) => {
-            let Some((ask, ctx)) = own_open_ask(turn, *ask).await? else { return Ok(()) };
-            turn.store().set_ask_status(ask.id, AskStatus::Skipped, now).await?;
+            let Some((ask, ctx)) = own_open_ask(turn, *ask).await? else {
+                return Ok(());
+            };
+            turn.store()
+                .set_ask_status(ask.id, AskStatus::Skipped, now)
+                .await?;
             turn.store().set_ask_remind_at(ask.id, None, now).await?;
-            turn.audit(Some(ctx.team.id), "ask.skipped", &format!("ask:{}", ask.id.0), serde_json::json!({})).await?;
+            turn.audit(
+                Some(ctx.team.id),
+                "ask.skipped",
+                &format!("ask:{}", ask.id.0),
+                serde_json::json!({}),
+            )
+            .await?;
             turn.reply("Skipped for this week. See you at the next one.");
         }
         (Action::RemindTomorrow { ask }, _) => {
-            let Some((ask, ctx)) = own_open_ask(turn, *ask).await? else { return Ok(()) };
+            let Some((ask, ctx)) = own_open_ask(turn, *ask).await? else {
+                return Ok(());
+            };
             let hours = ctx.working_hours_of(turn.person());
             let at = hours.next_allowed(now + Duration::days(1));
             turn.store().snooze_ask(ask.id, at, now).await?;
@@ -264,5 +382,9 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
 
 /// A form field's value ("" when absent), trimmed.
 pub fn field(fields: &[(String, String)], id: &str) -> String {
-    fields.iter().find(|(k, _)| k == id).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
+    fields
+        .iter()
+        .find(|(k, _)| k == id)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
 }

@@ -20,15 +20,34 @@ pub fn channel_key(post: PostId) -> String {
 }
 
 /// After approval: a post kit for the leader (leader posts first), or straight to the publish slot.
-pub async fn on_approved(_engine: &Engine, turn: &mut Turn<'_>, ctx: &TeamCtx, draft: &Draft, version: i64) -> Result<(), EngineError> {
+pub async fn on_approved(
+    _engine: &Engine,
+    turn: &mut Turn<'_>,
+    ctx: &TeamCtx,
+    draft: &Draft,
+    version: i64,
+) -> Result<(), EngineError> {
     let now = turn.now();
     let store = turn.store();
     let status = match ctx.settings.publish_mode {
         PublishMode::LeaderPostsFirst => PostStatus::AwaitingLink,
         PublishMode::TeamSharesText => PostStatus::Scheduled,
     };
-    let post = store.create_post(&NewPost { draft_id: draft.id, version, status, publish_at: None }, now).await?.id();
-    let Some(post) = store.post(post).await? else { return Ok(()) };
+    let post = store
+        .create_post(
+            &NewPost {
+                draft_id: draft.id,
+                version,
+                status,
+                publish_at: None,
+            },
+            now,
+        )
+        .await?
+        .id();
+    let Some(post) = store.post(post).await? else {
+        return Ok(());
+    };
     let author = store.person(draft.author_id).await?;
     let author_id = author.map(|a| a.platform_user_id).unwrap_or_default();
     match ctx.settings.publish_mode {
@@ -42,7 +61,9 @@ pub async fn on_approved(_engine: &Engine, turn: &mut Turn<'_>, ctx: &TeamCtx, d
                 Lane::Interactive,
                 None,
             );
-            turn.reply("Approved. The author gets a post kit to publish it on their own profile first.");
+            turn.reply(
+                "Approved. The author gets a post kit to publish it on their own profile first.",
+            );
         }
         PublishMode::TeamSharesText => {
             let when = schedule(turn, ctx, &post).await?;
@@ -57,7 +78,10 @@ pub fn post_kit(ctx: &TeamCtx, post: &Post) -> Message {
     let mut compose = Vec::new();
     for network in &ctx.settings.networks {
         if let Some(url) = share_kit::compose_url(*network, &post.body) {
-            compose.push(Button::link(&format!("Post on {}", network_label(*network)), &url));
+            compose.push(Button::link(
+                &format!("Post on {}", network_label(*network)),
+                &url,
+            ));
         }
     }
     Message::new("Approved! Post it on your own profile first.")
@@ -90,19 +114,35 @@ async fn schedule(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post) -> Result<Str
         Slot::Cron(cron) => cron.0.next_after(ctx.zone(), now).unwrap_or(now),
         Slot::Immediately | Slot::Off => now,
     };
-    turn.store().set_post_status(post.id, PostStatus::Scheduled, Some(at), now).await?;
+    turn.store()
+        .set_post_status(post.id, PostStatus::Scheduled, Some(at), now)
+        .await?;
     if at <= now {
-        let post = turn.store().post(post.id).await?.unwrap_or_else(|| post.clone());
+        let post = turn
+            .store()
+            .post(post.id)
+            .await?
+            .unwrap_or_else(|| post.clone());
         publish_post(turn, ctx, &post).await?;
         Ok("now".to_string())
     } else {
-        Ok(format!("at {}", at.with_timezone(&ctx.zone()).format("%a %d %b %H:%M %Z")))
+        Ok(format!(
+            "at {}",
+            at.with_timezone(&ctx.zone()).format("%a %d %b %H:%M %Z")
+        ))
     }
 }
 
 /// A link the leader pasted (in the DM or the form) for a post awaiting it.
-pub async fn on_pasted_link(_engine: &Engine, turn: &mut Turn<'_>, post: Post, pasted: &str) -> Result<(), EngineError> {
-    let Some(ctx) = own_post(turn, &post).await? else { return Ok(()) };
+pub async fn on_pasted_link(
+    _engine: &Engine,
+    turn: &mut Turn<'_>,
+    post: Post,
+    pasted: &str,
+) -> Result<(), EngineError> {
+    let Some(ctx) = own_post(turn, &post).await? else {
+        return Ok(());
+    };
     if post.status != PostStatus::AwaitingLink {
         turn.reply("That post already has its link.");
         return Ok(());
@@ -118,8 +158,16 @@ pub async fn on_pasted_link(_engine: &Engine, turn: &mut Turn<'_>, post: Post, p
         match share_kit::check_post_url(network, pasted) {
             Ok(url) => {
                 let now = turn.now();
-                turn.store().set_post_canonical_link(post.id, &url, network, now).await?;
-                turn.audit(Some(ctx.team.id), "post.link", &format!("post:{}", post.id.0), serde_json::json!({ "network": network.as_str() })).await?;
+                turn.store()
+                    .set_post_canonical_link(post.id, &url, network, now)
+                    .await?;
+                turn.audit(
+                    Some(ctx.team.id),
+                    "post.link",
+                    &format!("post:{}", post.id.0),
+                    serde_json::json!({ "network": network.as_str() }),
+                )
+                .await?;
                 let post = turn.store().post(post.id).await?.unwrap_or(post);
                 let when = schedule(turn, &ctx, &post).await?;
                 turn.reply(format!("Got it: your {} post is the one the team will amplify. Publishing to the share channel {when}.", network_label(network)));
@@ -130,29 +178,57 @@ pub async fn on_pasted_link(_engine: &Engine, turn: &mut Turn<'_>, post: Post, p
             }
         }
     }
-    turn.reply(first_error.unwrap_or_else(|| "That does not look like the link of a post.".to_string()));
+    turn.reply(
+        first_error.unwrap_or_else(|| "That does not look like the link of a post.".to_string()),
+    );
     Ok(())
 }
 
 /// The post behind an action when the person acting is its author; otherwise refused and audited.
 async fn own_post(turn: &mut Turn<'_>, post: &Post) -> Result<Option<TeamCtx>, EngineError> {
     if post.author_id != turn.person().id {
-        turn.audit(Some(post.team_id), "action.refused", &format!("post:{}", post.id.0), serde_json::json!({ "reason": "not the author" })).await?;
+        turn.audit(
+            Some(post.team_id),
+            "action.refused",
+            &format!("post:{}", post.id.0),
+            serde_json::json!({ "reason": "not the author" }),
+        )
+        .await?;
         turn.reply("Only the author can do that for this post.");
         return Ok(None);
     }
-    let team = turn.store().team(post.team_id).await?.ok_or(crate::store::StoreError::NotFound { what: "team", id: post.team_id.to_string() })?;
+    let team =
+        turn.store()
+            .team(post.team_id)
+            .await?
+            .ok_or(crate::store::StoreError::NotFound {
+                what: "team",
+                id: post.team_id.to_string(),
+            })?;
     Ok(Some(team_ctx(team)?))
 }
 
 /// *Paste the link of my post* (and its form), *Publish without my link*, *Publish now*.
-pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fields: Option<&Vec<(String, String)>>) -> Result<(), EngineError> {
+pub async fn on_action(
+    engine: &Engine,
+    turn: &mut Turn<'_>,
+    action: &Action,
+    fields: Option<&Vec<(String, String)>>,
+) -> Result<(), EngineError> {
     let post_id = match action {
-        Action::PasteLink { post } | Action::SkipOwnPost { post } | Action::PublishNow { post } => PostId(*post),
+        Action::PasteLink { post } | Action::SkipOwnPost { post } | Action::PublishNow { post } => {
+            PostId(*post)
+        }
         _ => return Ok(()),
     };
     let Some(post) = turn.store().post(post_id).await? else {
-        turn.audit(None, "action.refused", &format!("post:{}", post_id.0), serde_json::json!({ "reason": "no such post" })).await?;
+        turn.audit(
+            None,
+            "action.refused",
+            &format!("post:{}", post_id.0),
+            serde_json::json!({ "reason": "no such post" }),
+        )
+        .await?;
         turn.reply("I can't find that post.");
         return Ok(());
     };
@@ -165,7 +241,14 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
                 title: "Your post's link".to_string(),
                 submit_label: "Save".to_string(),
                 action: action.to_string(),
-                inputs: vec![Input { id: LINK_FIELD.to_string(), label: "Paste the address of your post".to_string(), initial: None, multiline: false, max_len: 2000, optional: false }],
+                inputs: vec![Input {
+                    id: LINK_FIELD.to_string(),
+                    label: "Paste the address of your post".to_string(),
+                    initial: None,
+                    multiline: false,
+                    max_len: 2000,
+                    optional: false,
+                }],
             });
         }
         (Action::PasteLink { .. }, Some(fields)) => {
@@ -173,13 +256,17 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
             on_pasted_link(engine, turn, post, &link).await?;
         }
         (Action::SkipOwnPost { .. }, _) => {
-            let Some(ctx) = own_post(turn, &post).await? else { return Ok(()) };
+            let Some(ctx) = own_post(turn, &post).await? else {
+                return Ok(());
+            };
             if post.status != PostStatus::AwaitingLink {
                 turn.reply("That post is already on its way.");
                 return Ok(());
             }
             let when = schedule(turn, &ctx, &post).await?;
-            turn.reply(format!("OK: the team will share the text itself. Publishing {when}."));
+            turn.reply(format!(
+                "OK: the team will share the text itself. Publishing {when}."
+            ));
         }
         (Action::PublishNow { .. }, _) => {
             let team = turn.store().team(post.team_id).await?;
@@ -187,7 +274,13 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
             let ctx = team_ctx(team)?;
             let roles = roles_in(turn.store(), ctx.team.id, turn.person()).await?;
             if post.author_id != turn.person().id && !roles.contains(&Role::Approver) {
-                turn.audit(Some(ctx.team.id), "action.refused", &format!("post:{}", post.id.0), serde_json::json!({ "reason": "not author or approver" })).await?;
+                turn.audit(
+                    Some(ctx.team.id),
+                    "action.refused",
+                    &format!("post:{}", post.id.0),
+                    serde_json::json!({ "reason": "not author or approver" }),
+                )
+                .await?;
                 turn.reply("Only the author or an approver can publish this post.");
                 return Ok(());
             }
@@ -196,7 +289,9 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
                 return Ok(());
             }
             let now = turn.now();
-            turn.store().set_post_status(post.id, PostStatus::Scheduled, Some(now), now).await?;
+            turn.store()
+                .set_post_status(post.id, PostStatus::Scheduled, Some(now), now)
+                .await?;
             let post = turn.store().post(post.id).await?.unwrap_or(post);
             publish_post(turn, &ctx, &post).await?;
             turn.reply("Published.");
@@ -211,7 +306,11 @@ pub async fn publish_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize, E
     let mut published = 0;
     for post in engine.store.posts_due(now).await? {
         let tx = engine.store.begin().await?;
-        let Some(post) = tx.post(post.id).await?.filter(|p| p.status == PostStatus::Scheduled) else {
+        let Some(post) = tx
+            .post(post.id)
+            .await?
+            .filter(|p| p.status == PostStatus::Scheduled)
+        else {
             tx.rollback().await?;
             continue;
         };
@@ -233,7 +332,11 @@ pub async fn publish_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize, E
 async fn publish_post(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post) -> Result<(), EngineError> {
     let now = turn.now();
     let store = turn.store();
-    let author = store.person(post.author_id).await?.map(|a| a.platform_user_id).unwrap_or_default();
+    let author = store
+        .person(post.author_id)
+        .await?
+        .map(|a| a.platform_user_id)
+        .unwrap_or_default();
     let key = channel_key(post.id);
     turn.send(
         Some(key.clone()),
@@ -245,41 +348,86 @@ async fn publish_post(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post) -> Result
         None,
     );
     store.mark_post_published(post.id, &key, now).await?;
-    store.set_draft_status(post.draft_id, DraftStatus::Published, now).await?;
-    turn.audit(Some(ctx.team.id), "post.published", &format!("post:{}", post.id.0), serde_json::json!({ "canonical": post.canonical_url.is_some() })).await?;
+    store
+        .set_draft_status(post.draft_id, DraftStatus::Published, now)
+        .await?;
+    turn.audit(
+        Some(ctx.team.id),
+        "post.published",
+        &format!("post:{}", post.id.0),
+        serde_json::json!({ "canonical": post.canonical_url.is_some() }),
+    )
+    .await?;
     super::nudges::plan_nudges(turn, ctx, post).await?;
     Ok(())
 }
 
 /// The share kit: the text, the original post, a share link per network (text fitted to each network's limit),
 /// copy blocks where a network takes only a URL, *I shared it* buttons, and the live count.
-pub fn share_kit_message(ctx: &TeamCtx, post: &Post, author: &str, shared: usize, in_channel: bool) -> Message {
+pub fn share_kit_message(
+    ctx: &TeamCtx,
+    post: &Post,
+    author: &str,
+    shared: usize,
+    in_channel: bool,
+) -> Message {
     let url = post.canonical_url.as_deref();
     let mut message = Message::new(format!("New post to amplify: {}", excerpt(&post.body, 80)));
-    message.blocks.push(Block::Section(vec![Inline::Strong("New from ".into()), Inline::User(author.to_string()), Inline::Strong(":".into())]));
+    message.blocks.push(Block::Section(vec![
+        Inline::Strong("New from ".into()),
+        Inline::User(author.to_string()),
+        Inline::Strong(":".into()),
+    ]));
     message = message.quote(post.body.clone());
     if let Some(url) = url {
-        let network = post.canonical_network.as_deref().and_then(|n| n.parse::<Network>().ok());
+        let network = post
+            .canonical_network
+            .as_deref()
+            .and_then(|n| n.parse::<Network>().ok());
         let label = network.map_or("the original post", network_label);
-        message = message.section(vec![Inline::Text("Engage with the original first: ".into()), Inline::Link { url: url.to_string(), label: label.to_string() }]);
+        message = message.section(vec![
+            Inline::Text("Engage with the original first: ".into()),
+            Inline::Link {
+                url: url.to_string(),
+                label: label.to_string(),
+            },
+        ]);
     }
     let mut links = Vec::new();
     let mut marks = Vec::new();
     for network in &ctx.settings.networks {
         if let Some(intent) = share_kit::intent_url(*network, &post.body, url, None) {
-            links.push(Button::link(&format!("Share on {}", network_label(*network)), &intent));
+            links.push(Button::link(
+                &format!("Share on {}", network_label(*network)),
+                &intent,
+            ));
         }
-        marks.push(Button::action(&format!("Shared on {}", network_label(*network)), Action::Shared { post: post.id.0, network: *network }));
+        marks.push(Button::action(
+            &format!("Shared on {}", network_label(*network)),
+            Action::Shared {
+                post: post.id.0,
+                network: *network,
+            },
+        ));
     }
     message = message.buttons(links);
     for network in &ctx.settings.networks {
         if matches!(network, Network::Linkedin | Network::Facebook) {
-            message = message.copy(format!("Text for {}", network_label(*network)), share_kit::fit(*network, &post.body, None, None).text);
+            message = message.copy(
+                format!("Text for {}", network_label(*network)),
+                share_kit::fit(*network, &post.body, None, None).text,
+            );
         }
     }
     if !in_channel {
-        marks.push(Button::action("Paste my link", Action::PasteShareLink { post: post.id.0 }));
-        marks.push(Button::action("Not this time", Action::NotThisTime { post: post.id.0 }));
+        marks.push(Button::action(
+            "Paste my link",
+            Action::PasteShareLink { post: post.id.0 },
+        ));
+        marks.push(Button::action(
+            "Not this time",
+            Action::NotThisTime { post: post.id.0 },
+        ));
     }
     message = message.buttons(marks);
     let count = match shared {

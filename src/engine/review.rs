@@ -11,11 +11,20 @@ use crate::store::{Draft, DraftId, DraftStatus, Lane, NewReview, Person, ReviewD
 pub const COMMENT_FIELD: &str = "comment";
 
 /// Sends the draft's current version to every reviewer; returns how many.
-pub async fn request_review(_engine: &Engine, turn: &mut Turn<'_>, ctx: &TeamCtx, draft: &Draft) -> Result<usize, EngineError> {
+pub async fn request_review(
+    _engine: &Engine,
+    turn: &mut Turn<'_>,
+    ctx: &TeamCtx,
+    draft: &Draft,
+) -> Result<usize, EngineError> {
     let store = turn.store();
     let reviewers = reviewers(turn, ctx, draft).await?;
     let versions = store.draft_versions(draft.id).await?;
-    let body = versions.iter().find(|v| v.version == draft.current_version).map(|v| v.body.clone()).unwrap_or_default();
+    let body = versions
+        .iter()
+        .find(|v| v.version == draft.current_version)
+        .map(|v| v.body.clone())
+        .unwrap_or_default();
     let reviews = store.reviews(draft.id).await?;
     let previous = reviews
         .iter()
@@ -26,21 +35,36 @@ pub async fn request_review(_engine: &Engine, turn: &mut Turn<'_>, ctx: &TeamCtx
     let author = store.person(draft.author_id).await?;
     let author_id = author.map(|a| a.platform_user_id).unwrap_or_default();
     for reviewer in &reviewers {
-        let mut message = Message::new(format!("A draft for {} is ready for review (v{})", ctx.team.name, draft.current_version))
-            .section(vec![
-                Inline::Text("Draft by ".into()),
-                Inline::User(author_id.clone()),
-                Inline::Text(format!(" for {}, v{}:", ctx.team.name, draft.current_version)),
-            ])
-            .quote(body.clone());
+        let mut message = Message::new(format!(
+            "A draft for {} is ready for review (v{})",
+            ctx.team.name, draft.current_version
+        ))
+        .section(vec![
+            Inline::Text("Draft by ".into()),
+            Inline::User(author_id.clone()),
+            Inline::Text(format!(
+                " for {}, v{}:",
+                ctx.team.name, draft.current_version
+            )),
+        ])
+        .quote(body.clone());
         if let Some(previous) = previous {
-            message = message.copy(format!("What changed since v{}", previous.version), changes(&previous.body, &body));
+            message = message.copy(
+                format!("What changed since v{}", previous.version),
+                changes(&previous.body, &body),
+            );
         }
         let (id, version) = (draft.id.0, draft.current_version);
         message = message.buttons(vec![
             Button::primary("Approve", Action::Approve { draft: id, version }),
-            Button::action("Edit & approve", Action::EditAndApprove { draft: id, version }),
-            Button::action("Request changes", Action::RequestChanges { draft: id, version }),
+            Button::action(
+                "Edit & approve",
+                Action::EditAndApprove { draft: id, version },
+            ),
+            Button::action(
+                "Request changes",
+                Action::RequestChanges { draft: id, version },
+            ),
             Button::danger("Reject", Action::Reject { draft: id, version }),
         ]);
         turn.send(
@@ -57,7 +81,11 @@ pub async fn request_review(_engine: &Engine, turn: &mut Turn<'_>, ctx: &TeamCtx
 }
 
 /// The team's approvers other than the author; the author alone when self-approval is on and nobody else can.
-async fn reviewers(turn: &Turn<'_>, ctx: &TeamCtx, draft: &Draft) -> Result<Vec<Person>, EngineError> {
+async fn reviewers(
+    turn: &Turn<'_>,
+    ctx: &TeamCtx,
+    draft: &Draft,
+) -> Result<Vec<Person>, EngineError> {
     let people = turn.store().team_people(ctx.team.id).await?;
     let mut approvers: Vec<Person> = people
         .iter()
@@ -65,7 +93,13 @@ async fn reviewers(turn: &Turn<'_>, ctx: &TeamCtx, draft: &Draft) -> Result<Vec<
         .map(|(p, _)| p.clone())
         .collect();
     if approvers.is_empty() && ctx.settings.self_approval {
-        approvers.extend(people.into_iter().filter(|(p, _)| p.id == draft.author_id).map(|(p, _)| p).take(1));
+        approvers.extend(
+            people
+                .into_iter()
+                .filter(|(p, _)| p.id == draft.author_id)
+                .map(|(p, _)| p)
+                .take(1),
+        );
     }
     Ok(approvers)
 }
@@ -102,9 +136,17 @@ async fn may_review(turn: &Turn<'_>, ctx: &TeamCtx, draft: &Draft) -> Result<boo
 }
 
 /// Review buttons and their forms.
-pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fields: Option<&Vec<(String, String)>>) -> Result<(), EngineError> {
+pub async fn on_action(
+    engine: &Engine,
+    turn: &mut Turn<'_>,
+    action: &Action,
+    fields: Option<&Vec<(String, String)>>,
+) -> Result<(), EngineError> {
     let (draft_id, version) = match action {
-        Action::Approve { draft, version } | Action::EditAndApprove { draft, version } | Action::RequestChanges { draft, version } | Action::Reject { draft, version } => (*draft, *version),
+        Action::Approve { draft, version }
+        | Action::EditAndApprove { draft, version }
+        | Action::RequestChanges { draft, version }
+        | Action::Reject { draft, version } => (*draft, *version),
         _ => return Ok(()),
     };
     let store = turn.store();
@@ -119,7 +161,13 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
     let ctx = team_ctx(team)?;
     // Another workspace's person is another person record, so this also keeps workspaces apart.
     if !may_review(turn, &ctx, &draft).await? {
-        return refuse(turn, Some(&ctx), draft_id, "not an approver of the draft's team").await;
+        return refuse(
+            turn,
+            Some(&ctx),
+            draft_id,
+            "not an approver of the draft's team",
+        )
+        .await;
     }
     if draft.status != DraftStatus::InReview || draft.current_version != version {
         turn.reply(format!(
@@ -136,7 +184,13 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
             super::publish::on_approved(engine, turn, &ctx, &draft, version).await?;
         }
         (Action::EditAndApprove { .. }, None) => {
-            let body = store.draft_versions(draft.id).await?.into_iter().find(|v| v.version == version).map(|v| v.body).unwrap_or_default();
+            let body = store
+                .draft_versions(draft.id)
+                .await?
+                .into_iter()
+                .find(|v| v.version == version)
+                .map(|v| v.body)
+                .unwrap_or_default();
             turn.open_modal(editor("Edit & approve", action.clone(), Some(&body)));
         }
         (Action::EditAndApprove { .. }, Some(fields)) => {
@@ -145,8 +199,18 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
                 turn.reply("The editor was empty, so nothing was approved.");
                 return Ok(());
             }
-            let edited = store.add_draft_version(draft.id, turn.person().id, &text, now).await?;
-            decide(turn, &ctx, &draft, edited, ReviewDecision::EditAndApprove, None).await?;
+            let edited = store
+                .add_draft_version(draft.id, turn.person().id, &text, now)
+                .await?;
+            decide(
+                turn,
+                &ctx,
+                &draft,
+                edited,
+                ReviewDecision::EditAndApprove,
+                None,
+            )
+            .await?;
             super::publish::on_approved(engine, turn, &ctx, &draft, edited).await?;
         }
         (Action::RequestChanges { .. }, None) => {
@@ -167,18 +231,42 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
         (Action::RequestChanges { .. }, Some(fields)) => {
             let comment = field(fields, COMMENT_FIELD);
             if comment.is_empty() {
-                turn.reply("Please say what should change: the comment was empty, so nothing was sent.");
+                turn.reply(
+                    "Please say what should change: the comment was empty, so nothing was sent.",
+                );
                 return Ok(());
             }
-            decide(turn, &ctx, &draft, version, ReviewDecision::RequestChanges, Some(comment.clone())).await?;
+            decide(
+                turn,
+                &ctx,
+                &draft,
+                version,
+                ReviewDecision::RequestChanges,
+                Some(comment.clone()),
+            )
+            .await?;
             let author = store.person(draft.author_id).await?;
             if let Some(author) = author {
                 let message = Message::new("Changes requested on your draft")
-                    .section(vec![Inline::User(turn.person().platform_user_id.clone()), Inline::Text(format!(" asked for changes to v{version}:"))])
+                    .section(vec![
+                        Inline::User(turn.person().platform_user_id.clone()),
+                        Inline::Text(format!(" asked for changes to v{version}:")),
+                    ])
                     .quote(comment)
-                    .buttons(vec![Button::primary("Edit", Action::EditDraft { draft: draft.id.0 })])
+                    .buttons(vec![Button::primary(
+                        "Edit",
+                        Action::EditDraft { draft: draft.id.0 },
+                    )])
                     .context("Or reply here with the new text.");
-                turn.send(None, ctx.team.platform, &ctx.team.workspace_id, Destination::Person(author.platform_user_id), message, Lane::Interactive, None);
+                turn.send(
+                    None,
+                    ctx.team.platform,
+                    &ctx.team.workspace_id,
+                    Destination::Person(author.platform_user_id),
+                    message,
+                    Lane::Interactive,
+                    None,
+                );
             }
             turn.reply("Sent to the author.");
         }
@@ -187,7 +275,15 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
             if let Some(author) = store.person(draft.author_id).await? {
                 let message = Message::new("Your draft was not approved")
                     .say(format!("Your draft (v{version}) was not approved this time. Type /amplify draft to start a new one."));
-                turn.send(None, ctx.team.platform, &ctx.team.workspace_id, Destination::Person(author.platform_user_id), message, Lane::Interactive, None);
+                turn.send(
+                    None,
+                    ctx.team.platform,
+                    &ctx.team.workspace_id,
+                    Destination::Person(author.platform_user_id),
+                    message,
+                    Lane::Interactive,
+                    None,
+                );
             }
             turn.reply("Rejected. I told the author.");
         }
@@ -197,11 +293,27 @@ pub async fn on_action(engine: &Engine, turn: &mut Turn<'_>, action: &Action, fi
 }
 
 /// Records a decision (who, when, which version), moves the draft, and audits it.
-async fn decide(turn: &mut Turn<'_>, ctx: &TeamCtx, draft: &Draft, version: i64, decision: ReviewDecision, comment: Option<String>) -> Result<(), EngineError> {
+async fn decide(
+    turn: &mut Turn<'_>,
+    ctx: &TeamCtx,
+    draft: &Draft,
+    version: i64,
+    decision: ReviewDecision,
+    comment: Option<String>,
+) -> Result<(), EngineError> {
     let now = turn.now();
     let store = turn.store();
     store
-        .record_review(&NewReview { draft_id: draft.id, version, reviewer_id: turn.person().id, decision, comment: comment.clone() }, now)
+        .record_review(
+            &NewReview {
+                draft_id: draft.id,
+                version,
+                reviewer_id: turn.person().id,
+                decision,
+                comment: comment.clone(),
+            },
+            now,
+        )
         .await?;
     let status = match decision {
         ReviewDecision::Approve | ReviewDecision::EditAndApprove => DraftStatus::Approved,
@@ -209,12 +321,29 @@ async fn decide(turn: &mut Turn<'_>, ctx: &TeamCtx, draft: &Draft, version: i64,
         ReviewDecision::Reject => DraftStatus::Rejected,
     };
     store.set_draft_status(draft.id, status, now).await?;
-    turn.audit(Some(ctx.team.id), &format!("review.{}", decision.as_str()), &format!("draft:{}", draft.id.0), serde_json::json!({ "version": version, "comment": comment })).await?;
+    turn.audit(
+        Some(ctx.team.id),
+        &format!("review.{}", decision.as_str()),
+        &format!("draft:{}", draft.id.0),
+        serde_json::json!({ "version": version, "comment": comment }),
+    )
+    .await?;
     Ok(())
 }
 
-async fn refuse(turn: &mut Turn<'_>, ctx: Option<&TeamCtx>, draft: i64, reason: &str) -> Result<(), EngineError> {
-    turn.audit(ctx.map(|c| c.team.id), "review.refused", &format!("draft:{draft}"), serde_json::json!({ "reason": reason })).await?;
+async fn refuse(
+    turn: &mut Turn<'_>,
+    ctx: Option<&TeamCtx>,
+    draft: i64,
+    reason: &str,
+) -> Result<(), EngineError> {
+    turn.audit(
+        ctx.map(|c| c.team.id),
+        "review.refused",
+        &format!("draft:{draft}"),
+        serde_json::json!({ "reason": reason }),
+    )
+    .await?;
     turn.reply("Only the team's approvers can review that draft.");
     Ok(())
 }

@@ -17,13 +17,32 @@ pub struct Turn<'a> {
 }
 
 impl<'a> Turn<'a> {
-    pub fn for_event(store: &'a dyn Store, event: &'a Event, person: Person, now: DateTime<Utc>) -> Turn<'a> {
-        Turn { store, event: Some(event), person: Some(person), now, rows: Vec::new(), seq: 0 }
+    pub fn for_event(
+        store: &'a dyn Store,
+        event: &'a Event,
+        person: Person,
+        now: DateTime<Utc>,
+    ) -> Turn<'a> {
+        Turn {
+            store,
+            event: Some(event),
+            person: Some(person),
+            now,
+            rows: Vec::new(),
+            seq: 0,
+        }
     }
 
     /// Work the clock caused: every row needs an explicit key derived from its cause.
     pub fn for_tick(store: &'a dyn Store, now: DateTime<Utc>) -> Turn<'a> {
-        Turn { store, event: None, person: None, now, rows: Vec::new(), seq: 0 }
+        Turn {
+            store,
+            event: None,
+            person: None,
+            now,
+            rows: Vec::new(),
+            seq: 0,
+        }
     }
 
     pub fn store(&self) -> &'a dyn Store {
@@ -41,7 +60,9 @@ impl<'a> Turn<'a> {
 
     /// The person acting. Only called from event handlers.
     pub fn person(&self) -> &Person {
-        self.person.as_ref().expect("an event handler runs with a person")
+        self.person
+            .as_ref()
+            .expect("an event handler runs with a person")
     }
 
     fn next_key(&mut self) -> String {
@@ -52,7 +73,15 @@ impl<'a> Turn<'a> {
         }
     }
 
-    fn push(&mut self, key: String, platform: Platform, workspace_id: &str, lane: Lane, op: &Outbound, not_before: DateTime<Utc>) {
+    fn push(
+        &mut self,
+        key: String,
+        platform: Platform,
+        workspace_id: &str,
+        lane: Lane,
+        op: &Outbound,
+        not_before: DateTime<Utc>,
+    ) {
         self.rows.push(NewOutboxMessage {
             idempotency_key: key,
             platform,
@@ -72,7 +101,11 @@ impl<'a> Turn<'a> {
     pub fn reply_message(&mut self, message: Message) {
         let event = self.event();
         let op = if event.channel.is_none() || self.is_dm() {
-            Outbound::Send { workspace_id: event.workspace_id.clone(), to: Destination::Person(event.person.clone()), message }
+            Outbound::Send {
+                workspace_id: event.workspace_id.clone(),
+                to: Destination::Person(event.person.clone()),
+                message,
+            }
         } else {
             Outbound::Private {
                 workspace_id: event.workspace_id.clone(),
@@ -82,12 +115,22 @@ impl<'a> Turn<'a> {
             }
         };
         let key = self.next_key();
-        self.push(key, event.platform, &event.workspace_id, Lane::Interactive, &op, self.now);
+        self.push(
+            key,
+            event.platform,
+            &event.workspace_id,
+            Lane::Interactive,
+            &op,
+            self.now,
+        );
     }
 
     /// Whether the event happened in the person's DM with the bot.
     fn is_dm(&self) -> bool {
-        matches!(self.event().kind, crate::chat::EventKind::DirectMessage { .. })
+        matches!(
+            self.event().kind,
+            crate::chat::EventKind::DirectMessage { .. }
+        )
     }
 
     /// Opens a form for the person who acted, in answer to this event.
@@ -100,7 +143,14 @@ impl<'a> Turn<'a> {
             modal,
         };
         let key = self.next_key();
-        self.push(key, event.platform, &event.workspace_id, Lane::Interactive, &op, self.now);
+        self.push(
+            key,
+            event.platform,
+            &event.workspace_id,
+            Lane::Interactive,
+            &op,
+            self.now,
+        );
     }
 
     /// A message to a person or a channel. `key` names the cause (e.g. `nudge:42`) so a retried cause sends
@@ -117,24 +167,48 @@ impl<'a> Turn<'a> {
         not_before: Option<DateTime<Utc>>,
     ) -> String {
         let key = key.unwrap_or_else(|| self.next_key());
-        let op = Outbound::Send { workspace_id: workspace_id.to_string(), to, message };
+        let op = Outbound::Send {
+            workspace_id: workspace_id.to_string(),
+            to,
+            message,
+        };
         let not_before = not_before.unwrap_or(self.now);
         self.push(key.clone(), platform, workspace_id, lane, &op, not_before);
         key
     }
 
     /// Replaces the message sent by the outbox row `original_key`.
-    pub fn update(&mut self, key: String, platform: Platform, workspace_id: &str, original_key: &str, message: Message) {
+    pub fn update(
+        &mut self,
+        key: String,
+        platform: Platform,
+        workspace_id: &str,
+        original_key: &str,
+        message: Message,
+    ) {
         let op = Outbound::Update {
             workspace_id: workspace_id.to_string(),
             original_key: original_key.to_string(),
             message,
         };
-        self.push(key, platform, workspace_id, Lane::Interactive, &op, self.now);
+        self.push(
+            key,
+            platform,
+            workspace_id,
+            Lane::Interactive,
+            &op,
+            self.now,
+        );
     }
 
     /// Records who did what, in the same transaction.
-    pub async fn audit(&self, team: Option<TeamId>, action: &str, subject: &str, detail: serde_json::Value) -> Result<(), EngineError> {
+    pub async fn audit(
+        &self,
+        team: Option<TeamId>,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), EngineError> {
         let actor = match (&self.person, self.event) {
             (Some(p), _) => format!("{}:{}:{}", p.platform, p.workspace_id, p.platform_user_id),
             (None, _) => "scheduler".to_string(),

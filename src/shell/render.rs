@@ -68,7 +68,9 @@ impl ShellWorld {
             return Err(format!("there is no button {n}"));
         };
         match &button.owner {
-            Some(owner) if owner != person => Err(format!("button {n} is in {owner}'s messages, not yours: /as {owner} first")),
+            Some(owner) if owner != person => Err(format!(
+                "button {n} is in {owner}'s messages, not yours: /as {owner} first"
+            )),
             _ => Ok(button.clone()),
         }
     }
@@ -80,7 +82,10 @@ impl ShellWorld {
             .buttons
             .iter()
             .rev()
-            .find(|b| b.label.eq_ignore_ascii_case(label.trim()) && b.owner.as_deref().is_none_or(|o| o == person))
+            .find(|b| {
+                b.label.eq_ignore_ascii_case(label.trim())
+                    && b.owner.as_deref().is_none_or(|o| o == person)
+            })
             .cloned()
             .ok_or_else(|| format!("no button \"{label}\" in {person}'s view"))
     }
@@ -123,11 +128,20 @@ impl ShellWorld {
                     for button in buttons {
                         let number = world.buttons.len() + 1;
                         let (label, target) = match button {
-                            Button::Action { label, action, .. } => (label.clone(), ButtonTarget::Action(action.clone())),
-                            Button::Link { label, url } => (format!("{label} ↗"), ButtonTarget::Link(url.clone())),
+                            Button::Action { label, action, .. } => {
+                                (label.clone(), ButtonTarget::Action(action.clone()))
+                            }
+                            Button::Link { label, url } => {
+                                (format!("{label} ↗"), ButtonTarget::Link(url.clone()))
+                            }
                         };
                         shown.push(format!("[{number} {label}]"));
-                        world.buttons.push(ShownButton { number, label: label.trim_end_matches(" ↗").to_string(), owner: owner.map(str::to_string), target });
+                        world.buttons.push(ShownButton {
+                            number,
+                            label: label.trim_end_matches(" ↗").to_string(),
+                            owner: owner.map(str::to_string),
+                            target,
+                        });
                     }
                     world.lines.push(format!("  {}", shown.join(" ")));
                 }
@@ -139,7 +153,9 @@ impl ShellWorld {
 
 /// Terminal text can't hide control characters: show them as '?'.
 fn clean(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
+        .collect()
 }
 
 fn inline(parts: &[Inline]) -> String {
@@ -176,32 +192,80 @@ impl Transport for ShellTransport {
     }
 
     async fn send(&self, row: &OutboxMessage) -> Result<Sent, SendError> {
-        let op: Outbound = serde_json::from_str(&row.payload_json).map_err(|e| SendError::Permanent(format!("unreadable outbound message: {e}")))?;
+        let op: Outbound = serde_json::from_str(&row.payload_json)
+            .map_err(|e| SendError::Permanent(format!("unreadable outbound message: {e}")))?;
         match &op {
-            Outbound::Send { to: Destination::Person(person), message, .. } => {
-                self.world.show(format!("→ DM to {person}:"), Some(person), message, "dm");
+            Outbound::Send {
+                to: Destination::Person(person),
+                message,
+                ..
+            } => {
+                self.world
+                    .show(format!("→ DM to {person}:"), Some(person), message, "dm");
             }
-            Outbound::Send { to: Destination::Channel(channel), message, .. } => {
-                self.world.show(format!("→ #{channel}:"), None, message, "channel");
-                self.world.lock().sent.insert(row.idempotency_key.clone(), channel.clone());
+            Outbound::Send {
+                to: Destination::Channel(channel),
+                message,
+                ..
+            } => {
+                self.world
+                    .show(format!("→ #{channel}:"), None, message, "channel");
+                self.world
+                    .lock()
+                    .sent
+                    .insert(row.idempotency_key.clone(), channel.clone());
             }
-            Outbound::Update { original_key, message, .. } => {
-                let channel = self.world.lock().sent.get(original_key).cloned().unwrap_or_else(|| "?".to_string());
-                self.world.show(format!("→ #{channel} (updated):"), None, message, "update");
+            Outbound::Update {
+                original_key,
+                message,
+                ..
+            } => {
+                let channel = self
+                    .world
+                    .lock()
+                    .sent
+                    .get(original_key)
+                    .cloned()
+                    .unwrap_or_else(|| "?".to_string());
+                self.world
+                    .show(format!("→ #{channel} (updated):"), None, message, "update");
             }
-            Outbound::Private { person, message, .. } => {
-                self.world.show(format!("→ only {person} sees:"), Some(person), message, "private");
+            Outbound::Private {
+                person, message, ..
+            } => {
+                self.world.show(
+                    format!("→ only {person} sees:"),
+                    Some(person),
+                    message,
+                    "private",
+                );
             }
             Outbound::OpenModal { person, modal, .. } => {
                 let mut world = self.world.lock();
                 *world.counts.entry("form").or_default() += 1;
-                world.lines.push(format!("→ form for {person}: {}", modal.title));
+                world
+                    .lines
+                    .push(format!("→ form for {person}: {}", modal.title));
                 if let Some(first) = modal.inputs.first() {
-                    world.lines.push(format!("  {}? (type it as {person}, or /cancel)", first.label));
+                    world.lines.push(format!(
+                        "  {} (type it as {person}, or /cancel)",
+                        question(&first.label)
+                    ));
                 }
                 world.forms.insert(person.clone(), modal.clone());
             }
         }
-        Ok(Sent { platform_ref: Some(row.idempotency_key.clone()) })
+        Ok(Sent {
+            platform_ref: Some(row.idempotency_key.clone()),
+        })
+    }
+}
+
+/// A form label as a prompt: "What should change?" stays, "Your insight" becomes "Your insight?".
+pub fn question(label: &str) -> String {
+    if label.ends_with(['?', ':']) {
+        label.to_string()
+    } else {
+        format!("{label}?")
     }
 }
