@@ -118,7 +118,13 @@ async fn person_zone(turn: &Turn<'_>) -> Result<chrono_tz::Tz, EngineError> {
     {
         return Ok(zone);
     }
-    match turn.store().teams_of_person(turn.person().id).await?.into_iter().next() {
+    match turn
+        .store()
+        .teams_of_person(turn.person().id)
+        .await?
+        .into_iter()
+        .next()
+    {
         Some((team, _)) => Ok(team_ctx(team)?.zone()),
         None => Ok(chrono_tz::UTC),
     }

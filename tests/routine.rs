@@ -1,0 +1,696 @@
+//! The weekly routine end to end, through the engine, a real store (SQLite and PostgreSQL) and the shell adapter,
+//! with a manual clock.
+
+mod support;
+
+use amplifier::chat::{Action, Event, EventKind};
+use amplifier::clock::{Clock, ManualClock};
+use amplifier::config::Config;
+use amplifier::domain::Platform;
+use amplifier::engine::{Engine, Handled};
+use amplifier::shell::Shell;
+use amplifier::store::{AskStatus, DraftStatus, NudgeStatus, PostStatus, Store};
+use anyhow::Context;
+use chrono::{DateTime, TimeZone, Utc};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use support::Case;
+
+const CASES: &[(&str, Case)] = &[
+    ("a_week_of_the_routine_reads_like_the_brief", |s| {
+        Box::pin(a_week_of_the_routine_reads_like_the_brief(s))
+    }),
+    ("a_non_approver_cannot_approve_and_is_audited", |s| {
+        Box::pin(a_non_approver_cannot_approve_and_is_audited(s))
+    }),
+    ("an_event_delivered_twice_is_applied_once", |s| {
+        Box::pin(an_event_delivered_twice_is_applied_once(s))
+    }),
+    (
+        "a_leader_is_prompted_at_nine_in_their_own_zone_across_dst",
+        |s| Box::pin(a_leader_is_prompted_at_nine_in_their_own_zone_across_dst(s)),
+    ),
+    (
+        "a_member_in_quiet_hours_is_nudged_when_their_day_starts",
+        |s| Box::pin(a_member_in_quiet_hours_is_nudged_when_their_day_starts(s)),
+    ),
+    ("the_weekly_cap_is_respected", |s| {
+        Box::pin(the_weekly_cap_is_respected(s))
+    }),
+    (
+        "a_pasted_link_from_another_site_is_refused_and_nothing_is_lost",
+        |s| Box::pin(a_pasted_link_from_another_site_is_refused_and_nothing_is_lost(s)),
+    ),
+    ("paused_and_muted_people_are_left_alone", |s| {
+        Box::pin(paused_and_muted_people_are_left_alone(s))
+    }),
+    ("prompts_rotate_without_repeats_and_old_asks_expire", |s| {
+        Box::pin(prompts_rotate_without_repeats_and_old_asks_expire(s))
+    }),
+    ("command_mistakes_are_answered_with_what_to_type", |s| {
+        Box::pin(command_mistakes_are_answered_with_what_to_type(s))
+    }),
+];
+
+fn main() {
+    support::run_suite("routine", CASES, Vec::new());
+}
+
+/// Monday 2026-11-30, 07:55 UTC (08:55 in Berlin).
+fn monday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 7, 55, 0).unwrap()
+}
+
+const TEAM: &str = r#"
+[[teams]]
+name = "Leadership"
+platform = "shell"
+workspace_id = "demo"
+leaders = ["alice", "bob"]
+approvers = ["carol"]
+admins = ["carol"]
+members = ["dan", "erin", "frank"]
+share_channel = "amplify"
+time_zone = "Europe/Berlin"
+networks = ["linkedin", "x", "bluesky"]
+"#;
+
+struct World {
+    shell: Shell,
+    engine: Arc<Engine>,
+    clock: Arc<ManualClock>,
+    store: Arc<dyn Store>,
+}
+
+async fn world(store: Arc<dyn Store>, team: &str, start: DateTime<Utc>) -> anyhow::Result<World> {
+    let config = Config::parse(team).map_err(anyhow::Error::msg)?;
+    let problems = amplifier::config::validate(&config, start);
+    anyhow::ensure!(problems.is_empty(), "test config: {problems:?}");
+    amplifier::teams::sync_config_teams(&*store, &config, start).await?;
+    let engine = Arc::new(Engine::new(
+        store.clone(),
+        PathBuf::from("."),
+        Duration::from_secs(6 * 3600),
+    ));
+    engine.load_prompt_packs().await?;
+    let clock = Arc::new(ManualClock::new(start));
+    let shell = Shell::new(engine.clone(), clock.clone(), "demo", "alice")?;
+    Ok(World {
+        shell,
+        engine,
+        clock,
+        store,
+    })
+}
+
+impl World {
+    /// Types lines as `person`; returns everything shown.
+    async fn as_(&mut self, person: &str, lines: &[&str]) -> anyhow::Result<String> {
+        let mut out = self.shell.input(&format!("/as {person}")).await?;
+        for line in lines {
+            out.extend(self.shell.input(line).await?);
+        }
+        Ok(out.join("\n"))
+    }
+
+    async fn advance(&mut self, by: &str) -> anyhow::Result<String> {
+        Ok(self
+            .shell
+            .input(&format!("/advance {by}"))
+            .await?
+            .join("\n"))
+    }
+
+    async fn audit_count(&self, action: &str) -> anyhow::Result<usize> {
+        Ok(self
+            .store
+            .audit_log(None, 10_000)
+            .await?
+            .iter()
+            .filter(|e| e.action == action)
+            .count())
+    }
+}
+
+/// The DMs to `person` in a transcript, each as one block of text.
+fn dms_to(out: &str, person: &str) -> Vec<String> {
+    let header = format!("DM to {person}:");
+    format!("\n{out}")
+        .split("\n→ ")
+        .filter_map(|chunk| chunk.strip_prefix(header.as_str()))
+        .map(str::to_string)
+        .collect()
+}
+
+async fn a_week_of_the_routine_reads_like_the_brief(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let mut w = world(store, TEAM, monday()).await?;
+    // Prompt: at 09:00 in Berlin each leader gets one question with three buttons.
+    let out = w.advance("10m").await?;
+    for leader in ["alice", "bob"] {
+        let dm = dms_to(&out, leader);
+        assert_eq!(dm.len(), 1, "{out}");
+        assert!(
+            dm[0].contains("Your question this week")
+                && dm[0].contains("Write in editor")
+                && dm[0].contains("Skip this week")
+                && dm[0].contains("Remind me tomorrow"),
+            "{out}"
+        );
+    }
+    // Reply capture: two messages join up into draft v1, with a preview and Submit / Edit / Discard.
+    let out = w
+        .as_(
+            "alice",
+            &[
+                "A customer said our onboarding felt like homework.",
+                "We cut it to four steps.",
+            ],
+        )
+        .await?;
+    assert!(
+        out.contains("Here is your draft (v1)")
+            && out.contains("homework")
+            && out.contains("four steps"),
+        "{out}"
+    );
+    let alice = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "alice")
+        .await?
+        .context("alice")?;
+    let draft = w
+        .store
+        .drafts_of(alice.id, &[DraftStatus::Editing])
+        .await?
+        .pop()
+        .context("draft")?;
+    assert_eq!(draft.current_version, 1);
+    // Review: the approver gets the draft with four decisions.
+    let out = w.as_("alice", &["/click Submit for review"]).await?;
+    let review = dms_to(&out, "carol");
+    assert!(
+        review.len() == 1
+            && review[0].contains("Approve")
+            && review[0].contains("Request changes")
+            && review[0].contains("Reject"),
+        "{out}"
+    );
+    // Request changes with a comment: the leader sees it and an Edit button.
+    let out = w
+        .as_("carol", &["/click Request changes", "Name the four steps."])
+        .await?;
+    assert!(
+        dms_to(&out, "alice")
+            .iter()
+            .any(|d| d.contains("Name the four steps.") && d.contains("Edit")),
+        "{out}"
+    );
+    // Resubmission makes v2; the reviewer sees what changed.
+    let out = w.as_("alice", &["/click Edit", "A customer said our onboarding felt like homework. We cut it to four steps: sign in, import, invite, report.", "/click Submit for review"]).await?;
+    let review = dms_to(&out, "carol");
+    assert!(
+        review
+            .iter()
+            .any(|d| d.contains("v2") && d.contains("What changed since v1")),
+        "{out}"
+    );
+    // Approve: the leader gets the post kit.
+    let out = w.as_("carol", &["/click Approve"]).await?;
+    assert!(
+        dms_to(&out, "alice")
+            .iter()
+            .any(|d| d.contains("Post it on your own profile first")
+                && d.contains("Paste the link of my post")),
+        "{out}"
+    );
+    let reviews = w.store.reviews(draft.id).await?;
+    assert_eq!(
+        reviews
+            .iter()
+            .map(|r| (r.version, r.decision.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(1, "request_changes"), (2, "approve")]
+    );
+    // Leader posts first: the pasted link is checked and becomes the canonical link; the post is published.
+    let out = w
+        .as_(
+            "alice",
+            &["https://www.linkedin.com/posts/alice_onboarding-activity-7265000000000000000-AbCd"],
+        )
+        .await?;
+    assert!(
+        out.contains("→ #amplify:")
+            && out.contains("Engage with the original first")
+            && out.contains("Shared on LinkedIn"),
+        "{out}"
+    );
+    let post = w.store.post_of_draft(draft.id).await?.context("post")?;
+    assert_eq!(post.status, PostStatus::Published);
+    assert!(post
+        .canonical_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://www.linkedin.com/posts/")));
+    // Amplify: every teammate but the author is nudged (it is 09:05 in Berlin: everyone's working hours).
+    for teammate in ["bob", "carol", "dan", "erin", "frank"] {
+        assert_eq!(
+            dms_to(&out, teammate)
+                .iter()
+                .filter(|d| d.contains("Could you amplify it"))
+                .count(),
+            1,
+            "{teammate}: {out}"
+        );
+    }
+    assert!(
+        dms_to(&out, "alice")
+            .iter()
+            .all(|d| !d.contains("Could you amplify it")),
+        "not the author"
+    );
+    // A confirmation updates the live count on the channel post.
+    let out = w.as_("dan", &["/click Shared on LinkedIn"]).await?;
+    assert!(
+        out.contains("#amplify (updated)") && out.contains("1 teammate shared it"),
+        "{out}"
+    );
+    // One reminder to the leader who did not answer, and one nudge reminder to those who did nothing.
+    let out = w.advance("1d").await?;
+    assert!(
+        dms_to(&out, "bob")
+            .iter()
+            .any(|d| d.contains("gentle reminder")),
+        "{out}"
+    );
+    assert!(
+        dms_to(&out, "erin")
+            .iter()
+            .any(|d| d.contains("A last nudge")),
+        "{out}"
+    );
+    assert!(
+        dms_to(&out, "dan").is_empty(),
+        "dan shared: no reminder\n{out}"
+    );
+    let out = w.advance("1d").await?;
+    assert!(
+        !out.contains("gentle reminder") && !out.contains("A last nudge"),
+        "one reminder each\n{out}"
+    );
+    // Report: the digest on Friday, to the channel and to each leader.
+    let out = w.advance("3d").await?;
+    assert!(
+        out.contains("→ #amplify:\n  Leadership's week: 1 post, 1 share"),
+        "{out}"
+    );
+    assert_eq!(
+        dms_to(&out, "alice")
+            .iter()
+            .filter(|d| d.contains("Leadership's week"))
+            .count(),
+        1
+    );
+    assert_eq!(w.audit_count("digest.sent").await?, 1);
+    Ok(())
+}
+
+async fn review_ready(w: &mut World) -> anyhow::Result<(i64, i64)> {
+    w.advance("10m").await?;
+    w.as_(
+        "alice",
+        &["An insight worth sharing.", "/click Submit for review"],
+    )
+    .await?;
+    let alice = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "alice")
+        .await?
+        .context("alice")?;
+    let draft = w
+        .store
+        .drafts_of(alice.id, &[DraftStatus::InReview])
+        .await?
+        .pop()
+        .context("draft in review")?;
+    Ok((draft.id.0, draft.current_version))
+}
+
+async fn a_non_approver_cannot_approve_and_is_audited(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let mut w = world(store, TEAM, monday()).await?;
+    let (draft, version) = review_ready(&mut w).await?;
+    let forged = |person: &str, workspace: &str, key: &str| Event {
+        platform: Platform::Shell,
+        workspace_id: workspace.to_string(),
+        person: person.to_string(),
+        channel: None,
+        key: key.to_string(),
+        kind: EventKind::Button {
+            action: Some(Action::Approve { draft, version }),
+            raw_id: Action::Approve { draft, version }.to_string(),
+        },
+    };
+    let now = w.clock.now();
+    // A member, the author (no self-approval), and the approver's name in another workspace.
+    for (person, workspace, key) in [
+        ("dan", "demo", "f1"),
+        ("alice", "demo", "f2"),
+        ("carol", "elsewhere", "f3"),
+    ] {
+        assert_eq!(
+            w.engine
+                .handle(&forged(person, workspace, key), now)
+                .await?,
+            Handled::Applied
+        );
+    }
+    let stored = w
+        .store
+        .draft(amplifier::store::DraftId(draft))
+        .await?
+        .context("draft")?;
+    assert_eq!(stored.status, DraftStatus::InReview, "nobody approved it");
+    assert!(w.store.reviews(stored.id).await?.is_empty());
+    assert_eq!(w.audit_count("review.refused").await?, 3);
+    // A malformed id is refused and audited too.
+    let bad = Event {
+        key: "f4".into(),
+        kind: EventKind::Button {
+            action: None,
+            raw_id: "ap:1:2:3".into(),
+        },
+        ..forged("dan", "demo", "f4")
+    };
+    w.engine.handle(&bad, now).await?;
+    assert_eq!(w.audit_count("action.refused").await?, 1);
+    // The real approver can.
+    let out = w.as_("carol", &["/click Approve"]).await?;
+    assert!(out.contains("Approved"), "{out}");
+    Ok(())
+}
+
+async fn an_event_delivered_twice_is_applied_once(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let w = world(store, TEAM, monday()).await?;
+    let event = Event {
+        platform: Platform::Shell,
+        workspace_id: "demo".into(),
+        person: "alice".into(),
+        channel: None,
+        key: "Ev0123".into(),
+        kind: EventKind::DirectMessage {
+            text: "One insight.".into(),
+        },
+    };
+    let now = w.clock.now();
+    assert_eq!(w.engine.handle(&event, now).await?, Handled::Applied);
+    assert_eq!(w.engine.handle(&event, now).await?, Handled::Duplicate);
+    let alice = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "alice")
+        .await?
+        .context("alice")?;
+    let drafts = w.store.drafts_of(alice.id, &[DraftStatus::Editing]).await?;
+    assert_eq!(drafts.len(), 1);
+    let versions = w.store.draft_versions(drafts[0].id).await?;
+    assert_eq!(versions.len(), 1);
+    assert_eq!(
+        versions[0].body, "One insight.",
+        "the text was not joined twice"
+    );
+    assert_eq!(w.store.outbox_depth().await?.interactive, 1, "one preview");
+    Ok(())
+}
+
+async fn a_leader_is_prompted_at_nine_in_their_own_zone_across_dst(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace(
+        "time_zone = \"Europe/Berlin\"",
+        "time_zone = \"Europe/Berlin\"\nprompt_zone = \"leader\"",
+    );
+    // Monday 2027-03-01; New York moves to EDT on Sunday 2027-03-14.
+    let mut w = world(
+        store,
+        &team,
+        Utc.with_ymd_and_hms(2027, 2, 28, 12, 0, 0).unwrap(),
+    )
+    .await?;
+    w.as_("alice", &["/amplify timezone America/New_York"])
+        .await?;
+    w.advance("21d").await?;
+    let alice = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "alice")
+        .await?
+        .context("alice")?;
+    let log = w.store.audit_log(None, 10_000).await?;
+    let mut times: Vec<DateTime<Utc>> = log
+        .iter()
+        .filter(|e| e.action == "ask.sent" && e.detail_json.contains("\"alice\""))
+        .map(|e| e.at)
+        .collect();
+    times.sort();
+    // 09:00 EST = 14:00 UTC, then 09:00 EDT = 13:00 UTC.
+    assert_eq!(
+        times,
+        vec![
+            Utc.with_ymd_and_hms(2027, 3, 1, 14, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2027, 3, 8, 14, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2027, 3, 15, 13, 0, 0).unwrap()
+        ],
+    );
+    let _ = alice;
+    Ok(())
+}
+
+async fn publish_now(w: &mut World) -> anyhow::Result<()> {
+    w.as_(
+        "alice",
+        &[
+            "/amplify draft Teams that write things down decide faster.",
+            "/click Submit for review",
+        ],
+    )
+    .await?;
+    w.as_("carol", &["/click Approve"]).await?;
+    Ok(())
+}
+
+async fn a_member_in_quiet_hours_is_nudged_when_their_day_starts(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace(
+        "networks =",
+        "publish_mode = \"team_shares_text\"\nnetworks =",
+    );
+    // Monday 17:30 in Berlin = 16:30 UTC = 01:30 in Tokyo.
+    let mut w = world(
+        store,
+        &team,
+        Utc.with_ymd_and_hms(2026, 11, 30, 16, 30, 0).unwrap(),
+    )
+    .await?;
+    w.as_("erin", &["/amplify timezone Asia/Tokyo"]).await?;
+    publish_now(&mut w).await?;
+    let erin = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "erin")
+        .await?
+        .context("erin")?;
+    let dan = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "dan")
+        .await?
+        .context("dan")?;
+    let store = w.store.clone();
+    let nudge_of = |person| {
+        let store = store.clone();
+        async move {
+            let mut all = Vec::new();
+            for status in [NudgeStatus::Pending, NudgeStatus::Sent] {
+                all.extend(
+                    store
+                        .nudges_in_status(None, status)
+                        .await?
+                        .into_iter()
+                        .filter(|n| n.person_id == person),
+                );
+            }
+            anyhow::Ok(all.pop())
+        }
+    };
+    assert!(
+        nudge_of(dan.id)
+            .await?
+            .context("dan's nudge")?
+            .sent_at
+            .is_some(),
+        "dan is in Berlin working hours"
+    );
+    let pending = nudge_of(erin.id).await?.context("erin's nudge")?;
+    assert_eq!(
+        pending.status,
+        NudgeStatus::Pending,
+        "01:30 in Tokyo: not now"
+    );
+    w.advance("12h").await?;
+    let sent = nudge_of(erin.id).await?.context("erin's nudge")?;
+    // Tuesday 09:00 in Tokyo = 00:00 UTC.
+    assert_eq!(
+        sent.sent_at,
+        Some(Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap())
+    );
+    Ok(())
+}
+
+async fn the_weekly_cap_is_respected(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let team = TEAM.replace(
+        "networks =",
+        "publish_mode = \"team_shares_text\"\nweekly_nudge_cap = 1\nnetworks =",
+    );
+    let mut w = world(
+        store,
+        &team,
+        Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
+    )
+    .await?;
+    publish_now(&mut w).await?;
+    w.as_(
+        "alice",
+        &[
+            "/amplify draft A second insight, the same week.",
+            "/click Submit for review",
+        ],
+    )
+    .await?;
+    let out = w.as_("carol", &["/click Approve"]).await?;
+    assert!(
+        dms_to(&out, "dan").is_empty(),
+        "dan already had this week's one nudge\n{out}"
+    );
+    let dan = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "dan")
+        .await?
+        .context("dan")?;
+    let cancelled = w
+        .store
+        .nudges_in_status(None, NudgeStatus::Cancelled)
+        .await?;
+    assert!(cancelled.iter().any(|n| n.person_id == dan.id));
+    assert!(w.audit_count("nudge.capped").await? >= 1);
+    Ok(())
+}
+
+async fn a_pasted_link_from_another_site_is_refused_and_nothing_is_lost(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let mut w = world(store, TEAM, monday()).await?;
+    publish_now(&mut w).await?;
+    let out = w
+        .as_("alice", &["https://evil.example/linkedin.com/posts/x"])
+        .await?;
+    assert!(
+        dms_to(&out, "alice")
+            .iter()
+            .any(|d| d.to_lowercase().contains("linkedin")),
+        "the reply says what a right link looks like\n{out}"
+    );
+    let alice = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "alice")
+        .await?
+        .context("alice")?;
+    let waiting = w
+        .store
+        .posts_of_author(alice.id, PostStatus::AwaitingLink)
+        .await?;
+    assert_eq!(waiting.len(), 1, "the post still waits for a right link");
+    let out = w
+        .as_(
+            "alice",
+            &["https://www.linkedin.com/posts/alice_writing-activity-7265000000000000001-XyZw"],
+        )
+        .await?;
+    assert!(out.contains("→ #amplify:"), "{out}");
+    Ok(())
+}
+
+async fn paused_and_muted_people_are_left_alone(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let mut w = world(store, TEAM, monday()).await?;
+    let out = w.as_("bob", &["/amplify pause until Dec 10"]).await?;
+    assert!(out.contains("Paused"), "{out}");
+    w.as_("dan", &["/amplify mute"]).await?;
+    let out = w.advance("10m").await?;
+    assert_eq!(dms_to(&out, "alice").len(), 1);
+    assert!(dms_to(&out, "bob").is_empty(), "bob is paused\n{out}");
+    w.as_("alice", &["Short insight.", "/click Submit for review"])
+        .await?;
+    w.as_("carol", &["/click Approve"]).await?;
+    let out = w.as_("alice", &["/click Publish without my link"]).await?;
+    assert!(dms_to(&out, "dan").is_empty(), "dan is muted\n{out}");
+    assert!(dms_to(&out, "bob").is_empty(), "bob is paused\n{out}");
+    assert_eq!(dms_to(&out, "erin").len(), 1, "{out}");
+    Ok(())
+}
+
+async fn prompts_rotate_without_repeats_and_old_asks_expire(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let mut w = world(store, TEAM, monday()).await?;
+    let mut questions = Vec::new();
+    for _ in 0..3 {
+        let out = w.advance("7d").await?;
+        let dm = dms_to(&out, "alice")
+            .into_iter()
+            .find(|d| d.contains("Your question this week"))
+            .context("a prompt")?
+            .to_string();
+        questions.push(
+            dm.lines()
+                .find(|l| l.trim_start().starts_with('│'))
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    questions.sort();
+    questions.dedup();
+    assert_eq!(questions.len(), 3, "no repeats: {questions:?}");
+    let bob = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "bob")
+        .await?
+        .context("bob")?;
+    let open = w.store.open_asks_of(bob.id).await?;
+    assert_eq!(open.len(), 1, "earlier asks expired when the next came");
+    assert_eq!(open[0].status, AskStatus::Open);
+    Ok(())
+}
+
+async fn command_mistakes_are_answered_with_what_to_type(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let mut w = world(store, TEAM, monday()).await?;
+    let out = w.as_("dan", &["/amplify timezone Europe/Pariss"]).await?;
+    assert!(out.contains("did you mean \"Europe/Paris\""), "{out}");
+    let out = w.as_("dan", &["/amplify stauts"]).await?;
+    assert!(out.contains("/amplify status"), "{out}");
+    let out = w.as_("dan", &["/amplify team create Growth"]).await?;
+    assert!(out.contains("Only admins"), "{out}");
+    let out = w
+        .as_(
+            "carol",
+            &[
+                "/amplify team create Growth",
+                "/amplify team set timezone Growth Asia/Tokyo",
+                "/amplify team set timezone Leadership Asia/Tokyo",
+            ],
+        )
+        .await?;
+    assert!(
+        out.contains("Created Growth")
+            && out.contains("Updated Growth")
+            && out.contains("config file"),
+        "{out}"
+    );
+    Ok(())
+}
