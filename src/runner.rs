@@ -1,31 +1,26 @@
-//! `amplifier run`: migrate, sync the config's teams, then open every team's rounds at their slots until shutdown.
+//! `amplifier run`: migrate, sync the config's teams, then run the routine until shutdown: the engine's clock
+//! work and delivery for Slack and Discord teams, or an interactive terminal for a team on the shell.
 
-use crate::clock::Clock;
-use crate::config::{Config, PromptZone};
-use crate::rounds::{next_wake, open_due_rounds, plan_for_team, RoundPlan};
-use crate::store::Store;
+use crate::clock::{Clock, ManualClock};
+use crate::config::Config;
+use crate::delivery::{Delivery, DeliveryConfig};
+use crate::domain::Platform;
+use crate::engine::Engine;
+use crate::shell::{Shell, SHELL_HELP};
 use anyhow::Context;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// The longest the scheduler sleeps, so a changed clock or a new leader zone is noticed within a minute.
+/// The longest the loop sleeps, so a changed clock or a new leader zone is noticed within a minute.
 const MAX_NAP: Duration = Duration::from_secs(60);
 
 /// Runs the bot until `shutdown` resolves.
-pub async fn run(
-    config: Config,
-    clock: &dyn Clock,
-    shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
+pub async fn run(config: Config, clock: &dyn Clock, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let url = config.database_url();
     let redacted = crate::store::redact_url(&url);
-    let store = crate::store::open(&url)
-        .await
-        .with_context(|| format!("opening the database {redacted}"))?;
-    store
-        .migrate()
-        .await
-        .with_context(|| format!("migrating the database {redacted}"))?;
+    let store = crate::store::open(&url).await.with_context(|| format!("opening the database {redacted}"))?;
+    store.migrate().await.with_context(|| format!("migrating the database {redacted}"))?;
     let report = crate::teams::sync_config_teams(&*store, &config, clock.now()).await?;
     tracing::info!(
         database = %redacted,
@@ -36,57 +31,83 @@ pub async fn run(
         roles_removed = report.roles_removed,
         "teams synced from the config"
     );
-    for platform in config.platforms_in_use() {
-        tracing::warn!(%platform, "this build has no {platform} adapter yet: rounds are opened and recorded, messages wait in the outbox");
+    let engine = Arc::new(Engine::new(store.clone(), config.base_dir.clone(), config.scheduler.catch_up_window.0));
+    engine.load_prompt_packs().await?;
+    let platforms = config.platforms_in_use();
+    for platform in platforms.iter().filter(|p| **p != Platform::Shell) {
+        tracing::warn!(%platform, "this build has no {platform} adapter yet: the routine runs and its messages wait in the outbox");
     }
-    let plans = plans(&*store, &config).await?;
-    tracing::info!(teams = plans.len(), "scheduler running");
+    let result = match config.teams.iter().find(|t| t.platform == Platform::Shell) {
+        Some(team) => run_shell(engine, clock.now(), &team.workspace_id, team.leaders.first().map_or("admin", String::as_str), shutdown).await,
+        None => run_loop(engine.clone(), clock, shutdown).await,
+    };
+    store.close().await;
+    result
+}
+
+/// The clock's work and delivery, until shutdown.
+async fn run_loop(engine: Arc<Engine>, clock: &dyn Clock, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let owner = format!("amplifier-{}-{}", std::process::id(), clock.now().timestamp_millis());
+    let delivery = Delivery::new(engine.store().clone(), Vec::new(), DeliveryConfig::new(owner))?;
+    tracing::info!("scheduler running");
     tokio::pin!(shutdown);
     loop {
         let now = clock.now();
-        for plan in &plans {
-            let report =
-                open_due_rounds(&*store, plan, now, config.scheduler.catch_up_window.0).await?;
-            for opened in &report.opened {
-                tracing::info!(team = %plan.team_name, round = %opened.round, slot = %opened.slot, "round opened");
-            }
-            if !report.missed.is_empty() || report.missed_not_listed > 0 {
-                tracing::warn!(team = %plan.team_name, missed = report.missed.len() + report.missed_not_listed, "slots passed while the bot was down; recorded as missed");
-            }
+        let report = engine.tick(now).await?;
+        if report != Default::default() {
+            tracing::info!(?report, "clock work done");
         }
-        let nap = next_wake(&plans, now)
-            .and_then(|at| (at - now).to_std().ok())
-            .map_or(MAX_NAP, |d| d.min(MAX_NAP));
+        delivery.run_once(clock).await?;
         tokio::select! {
             _ = &mut shutdown => break,
-            _ = tokio::time::sleep(nap) => {}
+            _ = tokio::time::sleep(MAX_NAP) => {}
         }
     }
     tracing::info!("shutting down");
-    store.close().await;
     Ok(())
 }
 
-async fn plans(store: &dyn Store, config: &Config) -> anyhow::Result<Vec<RoundPlan>> {
-    let mut plans = Vec::new();
-    for team in &config.teams {
-        let name = team.name.trim();
-        let stored = store
-            .team_by_name(name)
-            .await?
-            .with_context(|| format!("team {name} was synced but is not in the database"))?;
-        let per_leader = team.prompt_zone == PromptZone::Leader;
-        plans.push(
-            plan_for_team(
-                store,
-                stored.id,
-                name,
-                team.prompt_schedule.0.clone(),
-                team.time_zone.0,
-                per_leader,
-            )
-            .await?,
-        );
+/// An interactive terminal: people take turns with `/as NAME`; time moves with `/advance`.
+async fn run_shell(engine: Arc<Engine>, start: chrono::DateTime<chrono::Utc>, workspace: &str, first: &str, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let clock = Arc::new(ManualClock::new(start));
+    let mut shell = Shell::new(engine, clock, workspace, first)?;
+    tracing::info!("scheduler running");
+    println!("Amplifier shell. Time stands still until you /advance it.\n{SHELL_HELP}");
+    shell.settle().await?;
+    for line in shell.world().drain_lines() {
+        println!("{line}");
     }
-    Ok(plans)
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(16);
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        let mut line = String::new();
+        while stdin.read_line(&mut line).is_ok_and(|n| n > 0) {
+            if tx.blocking_send(std::mem::take(&mut line)).is_err() {
+                break;
+            }
+        }
+    });
+    tokio::pin!(shutdown);
+    let mut open = true;
+    loop {
+        if open {
+            print!("{}> ", shell.person());
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+        }
+        tokio::select! {
+            _ = &mut shutdown => break,
+            line = rx.recv(), if open => match line {
+                None => open = false,
+                Some(line) if line.trim() == "/quit" => break,
+                Some(line) => {
+                    for printed in shell.input(&line).await? {
+                        println!("{printed}");
+                    }
+                }
+            },
+        }
+    }
+    tracing::info!("shutting down");
+    Ok(())
 }

@@ -322,6 +322,7 @@ fn run_syncs_teams_opens_rounds_and_stops_on_sigterm() -> Result<(), Failed> {
         .arg("run")
         .arg("--config")
         .arg(&path)
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()?;

@@ -43,6 +43,7 @@ pub async fn open_rounds(
             .map(|(p, _)| p)
             .collect();
         for opened in &report.opened {
+            tracing::info!(team = %ctx.team.name, round = %opened.round, slot = %opened.slot, "round opened");
             close_older_rounds(&*tx, ctx, opened.slot, now).await?;
             for leader in leaders
                 .iter()
