@@ -1,6 +1,7 @@
 //! The product's vocabulary and pure rules: platforms, networks, publish modes and the shapes of platform ids.
 
 pub mod ids;
+pub mod share_kit;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
