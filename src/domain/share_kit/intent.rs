@@ -5,7 +5,11 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Everything but RFC 3986's unreserved characters is encoded, so a space is `%20`: every
 /// network decodes that, whereas `+` for a space is read literally by some.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn with_query(base: &str, params: &[(&str, &str)]) -> String {
     let query: Vec<String> = params
@@ -57,7 +61,9 @@ pub fn intent_url(
             "https://www.threads.net/intent/post",
             &[("text", &fit(network, text, url, None).text)],
         )),
-        Network::Mastodon => mastodon_share_url(mastodon_instance?, text, url, super::MASTODON_DEFAULT_LIMIT),
+        Network::Mastodon => {
+            mastodon_share_url(mastodon_instance?, text, url, super::MASTODON_DEFAULT_LIMIT)
+        }
         Network::Linkedin => Some(with_query(
             "https://www.linkedin.com/sharing/share-offsite/",
             &[("url", url?)],
@@ -71,19 +77,31 @@ pub fn intent_url(
 
 /// Mastodon's share page on the member's `instance`, the text fitted to that instance's `limit`.
 /// None when `instance` is not a plain host name or `url` is not an http(s) link.
-pub fn mastodon_share_url(instance: &str, text: &str, url: Option<&str>, limit: usize) -> Option<String> {
+pub fn mastodon_share_url(
+    instance: &str,
+    text: &str,
+    url: Option<&str>,
+    limit: usize,
+) -> Option<String> {
     let host = mastodon_host(instance)?;
     let url = match url {
         Some(u) => Some(shareable(u)?),
         None => None,
     };
     let fitted = fit(Network::Mastodon, text, url, Some(limit));
-    Some(with_query(&format!("https://{host}/share"), &[("text", &fitted.text)]))
+    Some(with_query(
+        &format!("https://{host}/share"),
+        &[("text", &fitted.text)],
+    ))
 }
 
 /// A link that opens the leader's own composer with their insight prefilled, on the networks
 /// that take prefilled text (X, Bluesky, Threads, Mastodon). LinkedIn and Facebook take none.
-pub fn compose_url(network: Network, text: &str, mastodon_instance: Option<&str>) -> Option<String> {
+pub fn compose_url(
+    network: Network,
+    text: &str,
+    mastodon_instance: Option<&str>,
+) -> Option<String> {
     match network {
         Network::Linkedin | Network::Facebook => None,
         _ => intent_url(network, text, None, mastodon_instance),
@@ -99,12 +117,14 @@ pub fn mastodon_host(instance: &str) -> Option<String> {
     let labels: Vec<&str> = host.split('.').collect();
     let label_ok = |l: &&str| {
         (1..=63).contains(&l.len())
-            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !l.starts_with('-')
             && !l.ends_with('-')
     };
-    let tld_ok = labels
-        .last()
-        .is_some_and(|t| (t.bytes().any(|b| b.is_ascii_lowercase()) && !t.contains('-')) || t.starts_with("xn--"));
-    (host.len() <= 253 && labels.len() >= 2 && labels.iter().all(label_ok) && tld_ok).then(|| host.to_string())
+    let tld_ok = labels.last().is_some_and(|t| {
+        (t.bytes().any(|b| b.is_ascii_lowercase()) && !t.contains('-')) || t.starts_with("xn--")
+    });
+    (host.len() <= 253 && labels.len() >= 2 && labels.iter().all(label_ok) && tld_ok)
+        .then(|| host.to_string())
 }

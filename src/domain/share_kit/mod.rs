@@ -87,7 +87,12 @@ struct Body {
 /// grapheme (emoji, flag, letter and its marks) or a link. Trailing spaces and punctuation go
 /// before the ellipsis. If even the link alone is over the limit the result is the link alone:
 /// a cut link is worse than a long post.
-pub fn fit(network: Network, text: &str, url: Option<&str>, limit_override: Option<usize>) -> Fitted {
+pub fn fit(
+    network: Network,
+    text: &str,
+    url: Option<&str>,
+    limit_override: Option<usize>,
+) -> Fitted {
     let body = fit_body(network, text, url, limit_override);
     Fitted {
         text: render(network, &body.text, url),
@@ -103,15 +108,26 @@ fn render(network: Network, body: &str, url: Option<&str>) -> String {
     }
 }
 
-fn fit_body(network: Network, text: &str, url: Option<&str>, limit_override: Option<usize>) -> Body {
+fn fit_body(
+    network: Network,
+    text: &str,
+    url: Option<&str>,
+    limit_override: Option<usize>,
+) -> Body {
     let joined = url.is_some() && link_separator(network).is_some();
     let whole = if joined { text.trim_end() } else { text };
     let Some(limit) = limit(network, limit_override) else {
-        return Body { text: whole.to_string(), shortened: false };
+        return Body {
+            text: whole.to_string(),
+            shortened: false,
+        };
     };
     let fits = |body: &str| length(network, &render(network, body, url)) <= limit;
     if fits(whole) {
-        return Body { text: whole.to_string(), shortened: false };
+        return Body {
+            text: whole.to_string(),
+            shortened: false,
+        };
     }
     let cuts = cut_points(text);
     let candidate = |cut: usize| {
@@ -159,7 +175,10 @@ fn fit_body(network: Network, text: &str, url: Option<&str>, limit_override: Opt
             .find(|&at| fits(&candidate(at)))
     };
     let cut = sentence.or_else(word).unwrap_or(best);
-    Body { text: candidate(cut), shortened: true }
+    Body {
+        text: candidate(cut),
+        shortened: true,
+    }
 }
 
 /// Grapheme boundaries of `text` that are not inside a link, ascending, starting with 0.
@@ -171,7 +190,7 @@ fn cut_points(text: &str) -> Vec<usize> {
         while span.peek().is_some_and(|s| s.end <= at) {
             span.next();
         }
-        if !span.peek().is_some_and(|s| s.start < at) {
+        if span.peek().is_none_or(|s| s.start >= at) {
             cuts.push(at);
         }
     }

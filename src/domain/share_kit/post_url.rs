@@ -13,19 +13,40 @@ const MAX_LEN: usize = 2_000;
 /// Why a pasted link was refused. Its message ends with what a right link looks like.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostUrlError {
-    Empty { network: Network },
-    TooLong { network: Network, chars: usize },
+    Empty {
+        network: Network,
+    },
+    TooLong {
+        network: Network,
+        chars: usize,
+    },
     /// Not an http(s) address (`javascript:`, `mailto:`, plain words).
-    NotALink { network: Network },
+    NotALink {
+        network: Network,
+    },
     /// Spaces, line breaks or invisible characters inside: more than the link was pasted.
-    NotJustALink { network: Network },
-    Credentials { network: Network },
-    IpAddress { network: Network },
+    NotJustALink {
+        network: Network,
+    },
+    Credentials {
+        network: Network,
+    },
+    IpAddress {
+        network: Network,
+    },
     /// A host written with non-ASCII letters (punycode): it may merely resemble the network's.
-    LookalikeHost { network: Network, host: String },
-    WrongSite { network: Network, host: String },
+    LookalikeHost {
+        network: Network,
+        host: String,
+    },
+    WrongSite {
+        network: Network,
+        host: String,
+    },
     /// The network's host, but not a post (a profile, the home page, a port number).
-    NotAPost { network: Network },
+    NotAPost {
+        network: Network,
+    },
 }
 
 impl std::error::Error for PostUrlError {}
@@ -47,16 +68,31 @@ impl fmt::Display for PostUrlError {
         let name = label(network);
         match self {
             Empty { .. } => write!(f, "that is empty"),
-            TooLong { chars, .. } => write!(f, "that is {chars} characters long, more than any post link (at most {MAX_LEN})"),
+            TooLong { chars, .. } => write!(
+                f,
+                "that is {chars} characters long, more than any post link (at most {MAX_LEN})"
+            ),
             NotALink { .. } => write!(f, "that is not a web link"),
-            NotJustALink { .. } => write!(f, "that has more than a link in it (spaces, line breaks or invisible characters)"),
+            NotJustALink { .. } => write!(
+                f,
+                "that has more than a link in it (spaces, line breaks or invisible characters)"
+            ),
             Credentials { .. } => write!(f, "that link carries a user name or password"),
             IpAddress { .. } => write!(f, "that link points at a numeric address, not at {name}"),
-            LookalikeHost { host, .. } => write!(f, "the host {host} is written with look-alike letters, so it is not {name}"),
-            WrongSite { host, .. } => write!(f, "that is not a {name} post link ({host} is not {name})"),
+            LookalikeHost { host, .. } => write!(
+                f,
+                "the host {host} is written with look-alike letters, so it is not {name}"
+            ),
+            WrongSite { host, .. } => {
+                write!(f, "that is not a {name} post link ({host} is not {name})")
+            }
             NotAPost { .. } => write!(f, "that is not a {name} post link"),
         }?;
-        write!(f, ": paste the address of your post, like {}", example(network))
+        write!(
+            f,
+            ": paste the address of your post, like {}",
+            example(network)
+        )
     }
 }
 
@@ -117,7 +153,8 @@ pub fn check_post_url(network: Network, pasted: &str) -> Result<String, PostUrlE
 /// its `/@user/123…` shape. None for anything [`check_post_url`] would refuse outright.
 pub fn detect_network(pasted: &str) -> Option<Network> {
     let (url, host) = parse_link(pasted).ok()?;
-    host_network(&host).or_else(|| is_post_path(Network::Mastodon, &host, &url).then_some(Network::Mastodon))
+    host_network(&host)
+        .or_else(|| is_post_path(Network::Mastodon, &host, &url).then_some(Network::Mastodon))
 }
 
 /// What is wrong with a link before knowing which network it should be on.
@@ -164,13 +201,20 @@ fn parse_link(pasted: &str) -> Result<(Url, String), LinkError> {
     if chars > MAX_LEN {
         return Err(LinkError::TooLong(chars));
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control() || is_invisible(c)) {
+    if s.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
+    {
         return Err(LinkError::NotJustALink);
     }
     let lower = s.to_ascii_lowercase();
     let with_scheme = if lower.starts_with("https://") || lower.starts_with("http://") {
         s.to_string()
-    } else if s.split(['/', '?', '#']).next().is_some_and(|head| head.contains(':')) || s.starts_with('/') {
+    } else if s
+        .split(['/', '?', '#'])
+        .next()
+        .is_some_and(|head| head.contains(':'))
+        || s.starts_with('/')
+    {
         // Another scheme (javascript:, data:, mailto:) or a relative path.
         return Err(LinkError::NotALink);
     } else {
@@ -185,9 +229,9 @@ fn parse_link(pasted: &str) -> Result<(Url, String), LinkError> {
         Some(Host::Ipv4(_)) | Some(Host::Ipv6(_)) => return Err(LinkError::IpAddress),
         None => return Err(LinkError::NotALink),
     };
-    let raw_authority = with_scheme
-        .split_once("://")
-        .map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    let raw_authority = with_scheme.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
     if !raw_authority.is_ascii() || host.split('.').any(|label| label.starts_with("xn--")) {
         return Err(LinkError::Lookalike(host));
     }
@@ -203,14 +247,27 @@ fn is_invisible(c: char) -> bool {
 }
 
 fn host_network(host: &str) -> Option<Network> {
-    let under = |domain: &str| host == domain || host.strip_suffix(domain).is_some_and(|h| h.ends_with('.'));
+    let under = |domain: &str| {
+        host == domain || host.strip_suffix(domain).is_some_and(|h| h.ends_with('.'))
+    };
     if under("linkedin.com") || host == "lnkd.in" {
         Some(Network::Linkedin)
-    } else if matches!(host, "x.com" | "www.x.com" | "mobile.x.com" | "twitter.com" | "www.twitter.com" | "mobile.twitter.com") {
+    } else if matches!(
+        host,
+        "x.com"
+            | "www.x.com"
+            | "mobile.x.com"
+            | "twitter.com"
+            | "www.twitter.com"
+            | "mobile.twitter.com"
+    ) {
         Some(Network::X)
     } else if matches!(host, "bsky.app" | "www.bsky.app") {
         Some(Network::Bluesky)
-    } else if matches!(host, "threads.net" | "www.threads.net" | "threads.com" | "www.threads.com") {
+    } else if matches!(
+        host,
+        "threads.net" | "www.threads.net" | "threads.com" | "www.threads.com"
+    ) {
         Some(Network::Threads)
     } else if under("facebook.com") || matches!(host, "fb.com" | "www.fb.com") {
         Some(Network::Facebook)
@@ -222,7 +279,11 @@ fn host_network(host: &str) -> Option<Network> {
 fn is_post_path(network: Network, host: &str, url: &Url) -> bool {
     let segs: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.~:@%".contains(&b));
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.~:@%".contains(&b))
+    };
     match network {
         Network::Linkedin if host == "lnkd.in" => segs.len() == 1 && word(segs[0]),
         Network::Linkedin => matches!(
@@ -234,7 +295,9 @@ fn is_post_path(network: Network, host: &str, url: &Url) -> bool {
             [user, "status" | "statuses", id, ..] => word(user) && digits(id),
             _ => false,
         },
-        Network::Bluesky => matches!(segs.as_slice(), ["profile", handle, "post", rkey] if word(handle) && word(rkey)),
+        Network::Bluesky => {
+            matches!(segs.as_slice(), ["profile", handle, "post", rkey] if word(handle) && word(rkey))
+        }
         Network::Threads => match segs.as_slice() {
             [user, "post", code, ..] => user.starts_with('@') && word(code),
             ["t", code] => word(code),
@@ -242,11 +305,25 @@ fn is_post_path(network: Network, host: &str, url: &Url) -> bool {
         },
         Network::Facebook => match segs.as_slice() {
             [] => false,
-            [one] => matches!(*one, "permalink.php" | "story.php" | "photo.php" | "photo" | "watch") && url.query().is_some(),
+            [one] => {
+                matches!(
+                    *one,
+                    "permalink.php" | "story.php" | "photo.php" | "photo" | "watch"
+                ) && url.query().is_some()
+            }
             _ => {
                 segs.iter().all(|s| word(s))
                     && segs.iter().any(|s| {
-                        matches!(*s, "posts" | "videos" | "photos" | "reel" | "reels" | "share" | "permalink")
+                        matches!(
+                            *s,
+                            "posts"
+                                | "videos"
+                                | "photos"
+                                | "reel"
+                                | "reels"
+                                | "share"
+                                | "permalink"
+                        )
                     })
             }
         },
@@ -266,9 +343,32 @@ fn is_tracking(network: Network, pair: &str) -> bool {
         || key.starts_with("__cft__")
         || matches!(
             key.as_str(),
-            "si" | "trk" | "trkinfo" | "trackingid" | "lipi" | "midtoken" | "midsig" | "rcm" | "fbclid" | "gclid"
-                | "dclid" | "msclkid" | "igshid" | "igsh" | "mibextid" | "mc_cid" | "mc_eid" | "_hsenc" | "_hsmi"
-                | "ref" | "ref_src" | "ref_url" | "__tn__" | "xmt" | "sfnsn" | "rdid" | "share_url"
+            "si" | "trk"
+                | "trkinfo"
+                | "trackingid"
+                | "lipi"
+                | "midtoken"
+                | "midsig"
+                | "rcm"
+                | "fbclid"
+                | "gclid"
+                | "dclid"
+                | "msclkid"
+                | "igshid"
+                | "igsh"
+                | "mibextid"
+                | "mc_cid"
+                | "mc_eid"
+                | "_hsenc"
+                | "_hsmi"
+                | "ref"
+                | "ref_src"
+                | "ref_url"
+                | "__tn__"
+                | "xmt"
+                | "sfnsn"
+                | "rdid"
+                | "share_url"
         )
         || (network == Network::X && matches!(key.as_str(), "s" | "t"))
 }
