@@ -77,7 +77,7 @@ pub async fn on_approved(
 pub fn post_kit(ctx: &TeamCtx, post: &Post) -> Message {
     let mut compose = Vec::new();
     for network in &ctx.settings.networks {
-        if let Some(url) = share_kit::compose_url(*network, &post.body) {
+        if let Some(url) = share_kit::compose_url(*network, &post.body, None) {
             compose.push(Button::link(
                 &format!("Post on {}", network_label(*network)),
                 &url,

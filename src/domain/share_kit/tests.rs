@@ -1,0 +1,4 @@
+mod fit;
+mod intent;
+mod length;
+mod post_url;
