@@ -16,11 +16,20 @@ use std::time::Duration;
 const MAX_NAP: Duration = Duration::from_secs(60);
 
 /// Runs the bot until `shutdown` resolves.
-pub async fn run(config: Config, clock: &dyn Clock, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    clock: &dyn Clock,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let url = config.database_url();
     let redacted = crate::store::redact_url(&url);
-    let store = crate::store::open(&url).await.with_context(|| format!("opening the database {redacted}"))?;
-    store.migrate().await.with_context(|| format!("migrating the database {redacted}"))?;
+    let store = crate::store::open(&url)
+        .await
+        .with_context(|| format!("opening the database {redacted}"))?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("migrating the database {redacted}"))?;
     let report = crate::teams::sync_config_teams(&*store, &config, clock.now()).await?;
     tracing::info!(
         database = %redacted,
@@ -31,14 +40,27 @@ pub async fn run(config: Config, clock: &dyn Clock, shutdown: impl Future<Output
         roles_removed = report.roles_removed,
         "teams synced from the config"
     );
-    let engine = Arc::new(Engine::new(store.clone(), config.base_dir.clone(), config.scheduler.catch_up_window.0));
+    let engine = Arc::new(Engine::new(
+        store.clone(),
+        config.base_dir.clone(),
+        config.scheduler.catch_up_window.0,
+    ));
     engine.load_prompt_packs().await?;
     let platforms = config.platforms_in_use();
     for platform in platforms.iter().filter(|p| **p != Platform::Shell) {
         tracing::warn!(%platform, "this build has no {platform} adapter yet: the routine runs and its messages wait in the outbox");
     }
     let result = match config.teams.iter().find(|t| t.platform == Platform::Shell) {
-        Some(team) => run_shell(engine, clock.now(), &team.workspace_id, team.leaders.first().map_or("admin", String::as_str), shutdown).await,
+        Some(team) => {
+            run_shell(
+                engine,
+                clock.now(),
+                &team.workspace_id,
+                team.leaders.first().map_or("admin", String::as_str),
+                shutdown,
+            )
+            .await
+        }
         None => run_loop(engine.clone(), clock, shutdown).await,
     };
     store.close().await;
@@ -46,9 +68,21 @@ pub async fn run(config: Config, clock: &dyn Clock, shutdown: impl Future<Output
 }
 
 /// The clock's work and delivery, until shutdown.
-async fn run_loop(engine: Arc<Engine>, clock: &dyn Clock, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let owner = format!("amplifier-{}-{}", std::process::id(), clock.now().timestamp_millis());
-    let delivery = Delivery::new(engine.store().clone(), Vec::new(), DeliveryConfig::new(owner))?;
+async fn run_loop(
+    engine: Arc<Engine>,
+    clock: &dyn Clock,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let owner = format!(
+        "amplifier-{}-{}",
+        std::process::id(),
+        clock.now().timestamp_millis()
+    );
+    let delivery = Delivery::new(
+        engine.store().clone(),
+        Vec::new(),
+        DeliveryConfig::new(owner),
+    )?;
     tracing::info!("scheduler running");
     tokio::pin!(shutdown);
     loop {
@@ -68,7 +102,13 @@ async fn run_loop(engine: Arc<Engine>, clock: &dyn Clock, shutdown: impl Future<
 }
 
 /// An interactive terminal: people take turns with `/as NAME`; time moves with `/advance`.
-async fn run_shell(engine: Arc<Engine>, start: chrono::DateTime<chrono::Utc>, workspace: &str, first: &str, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+async fn run_shell(
+    engine: Arc<Engine>,
+    start: chrono::DateTime<chrono::Utc>,
+    workspace: &str,
+    first: &str,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let clock = Arc::new(ManualClock::new(start));
     let mut shell = Shell::new(engine, clock, workspace, first)?;
     tracing::info!("scheduler running");

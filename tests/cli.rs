@@ -41,6 +41,10 @@ fn main() {
             run_syncs_teams_opens_rounds_and_stops_on_sigterm,
         ),
         Trial::test("help_and_version", help_and_version),
+        Trial::test(
+            "demo_runs_the_week_offline_and_its_summary_matches_the_transcript",
+            demo_runs_the_week_offline_and_its_summary_matches_the_transcript,
+        ),
     ];
     let pg = "migrate_creates_the_schema_on_a_fresh_postgres_database";
     trials.push(
@@ -435,4 +439,83 @@ fn latest_schema() -> i64 {
         })
         .max()
         .expect("at least one migration")
+}
+
+fn demo_runs_the_week_offline_and_its_summary_matches_the_transcript() -> Result<(), Failed> {
+    let output = amplifier().arg("demo").output()?;
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let summary = |label: &str| -> i64 {
+        stdout
+            .lines()
+            .find_map(|l| {
+                l.trim_start()
+                    .strip_prefix(label)
+                    .map(|rest| rest.trim().parse::<i64>().unwrap_or(-1))
+            })
+            .unwrap_or(-1)
+    };
+    let lines: Vec<&str> = stdout.lines().collect();
+    let shown = |needle: &str| lines.iter().filter(|l| l.contains(needle)).count() as i64;
+    let channel_then = |needle: &str| {
+        lines
+            .windows(2)
+            .filter(|w| w[0] == "→ #amplify:" && w[1].contains(needle))
+            .count() as i64
+    };
+    assert_eq!(
+        summary("prompts sent"),
+        shown("Your question this week, for"),
+        "{stdout}"
+    );
+    assert_eq!(
+        summary("nudges sent"),
+        shown("A teammate just published."),
+        "{stdout}"
+    );
+    assert_eq!(
+        summary("nudge reminders"),
+        shown("A last nudge:"),
+        "{stdout}"
+    );
+    assert_eq!(
+        summary("shares confirmed"),
+        shown("Thanks for sharing on"),
+        "{stdout}"
+    );
+    assert_eq!(
+        summary("changes requested"),
+        shown("asked for changes to"),
+        "{stdout}"
+    );
+    assert_eq!(
+        summary("submissions"),
+        shown("Submitted for review") + shown("Submitted to "),
+        "{stdout}"
+    );
+    assert_eq!(
+        summary("posts published"),
+        channel_then("New from"),
+        "{stdout}"
+    );
+    assert_eq!(summary("digests"), channel_then("'s week"), "{stdout}");
+    assert_eq!(
+        summary("asks skipped"),
+        shown("Skipped for this week"),
+        "{stdout}"
+    );
+    // The week has every step of the routine at least once.
+    for label in [
+        "prompts sent",
+        "nudges sent",
+        "nudge reminders",
+        "shares confirmed",
+        "changes requested",
+        "posts published",
+        "digests",
+        "approvals",
+    ] {
+        assert!(summary(label) >= 1, "{label}: {stdout}");
+    }
+    Ok(())
 }

@@ -18,6 +18,9 @@ use std::time::Duration;
 use support::Case;
 
 const CASES: &[(&str, Case)] = &[
+    ("a_post_waits_for_its_publish_slot_or_publish_now", |s| {
+        Box::pin(a_post_waits_for_its_publish_slot_or_publish_now(s))
+    }),
     ("a_week_of_the_routine_reads_like_the_brief", |s| {
         Box::pin(a_week_of_the_routine_reads_like_the_brief(s))
     }),
@@ -691,6 +694,55 @@ async fn command_mistakes_are_answered_with_what_to_type(
             && out.contains("Updated Growth")
             && out.contains("config file"),
         "{out}"
+    );
+    Ok(())
+}
+
+async fn a_post_waits_for_its_publish_slot_or_publish_now(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace(
+        "networks =",
+        "publish_mode = \"team_shares_text\"\npublish_schedule = \"0 10 * * Tue\"\nnetworks =",
+    );
+    let mut w = world(store, &team, monday()).await?;
+    w.as_(
+        "alice",
+        &["/amplify draft First insight.", "/click Submit for review"],
+    )
+    .await?;
+    let out = w.as_("carol", &["/click Approve"]).await?;
+    assert!(
+        out.contains("Publish now") && !out.contains("→ #amplify:"),
+        "waits for Tuesday 10:00\n{out}"
+    );
+    // The slot: Tuesday 10:00 in Berlin = 09:00 UTC.
+    let out = w.advance("1d 2h").await?;
+    assert!(out.contains("→ #amplify:"), "{out}");
+    let alice = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "alice")
+        .await?
+        .context("alice")?;
+    w.as_(
+        "alice",
+        &["/amplify draft Second insight.", "/click Submit for review"],
+    )
+    .await?;
+    w.as_("carol", &["/click Approve"]).await?;
+    let out = w.as_("carol", &["/click Publish now"]).await?;
+    assert!(
+        out.contains("→ #amplify:") && out.contains("Second insight"),
+        "{out}"
+    );
+    let published = w
+        .store
+        .posts_of_author(alice.id, PostStatus::Published)
+        .await?;
+    assert_eq!(published.len(), 2);
+    assert_eq!(
+        published.iter().filter_map(|p| p.published_at).min(),
+        Some(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap())
     );
     Ok(())
 }

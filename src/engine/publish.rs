@@ -67,7 +67,12 @@ pub async fn on_approved(
         }
         PublishMode::TeamSharesText => {
             let when = schedule(turn, ctx, &post).await?;
-            turn.reply(format!("Approved. It goes to the share channel {when}."));
+            reply_with_publish_now(
+                turn,
+                format!("Approved. It goes to the share channel {when}."),
+                &post,
+                &when,
+            );
         }
     }
     Ok(())
@@ -104,6 +109,18 @@ pub fn network_label(network: Network) -> &'static str {
         Network::Threads => "Threads",
         Network::Facebook => "Facebook",
     }
+}
+
+/// A reply about when a post goes out, with *Publish now* when that is later.
+fn reply_with_publish_now(turn: &mut Turn<'_>, text: String, post: &Post, when: &str) {
+    let mut message = Message::new(text.clone()).say(text);
+    if when != "now" {
+        message = message.buttons(vec![Button::action(
+            "Publish now",
+            Action::PublishNow { post: post.id.0 },
+        )]);
+    }
+    turn.reply_message(message);
 }
 
 /// Sets the post's publish instant from the team's publish schedule; publishes at once when that is now.
@@ -170,7 +187,8 @@ pub async fn on_pasted_link(
                 .await?;
                 let post = turn.store().post(post.id).await?.unwrap_or(post);
                 let when = schedule(turn, &ctx, &post).await?;
-                turn.reply(format!("Got it: your {} post is the one the team will amplify. Publishing to the share channel {when}.", network_label(network)));
+                let text = format!("Got it: your {} post is the one the team will amplify. Publishing to the share channel {when}.", network_label(network));
+                reply_with_publish_now(turn, text, &post, &when);
                 return Ok(());
             }
             Err(e) => {
@@ -264,9 +282,8 @@ pub async fn on_action(
                 return Ok(());
             }
             let when = schedule(turn, &ctx, &post).await?;
-            turn.reply(format!(
-                "OK: the team will share the text itself. Publishing {when}."
-            ));
+            let text = format!("OK: the team will share the text itself. Publishing {when}.");
+            reply_with_publish_now(turn, text, &post, &when);
         }
         (Action::PublishNow { .. }, _) => {
             let team = turn.store().team(post.team_id).await?;
