@@ -18,6 +18,10 @@ use std::time::Duration;
 use support::Case;
 
 const CASES: &[(&str, Case)] = &[
+    (
+        "share_kits_fit_each_network_and_mastodon_opens_on_the_members_instance",
+        |s| Box::pin(share_kits_fit_each_network_and_mastodon_opens_on_the_members_instance(s)),
+    ),
     ("a_post_waits_for_its_publish_slot_or_publish_now", |s| {
         Box::pin(a_post_waits_for_its_publish_slot_or_publish_now(s))
     }),
@@ -743,6 +747,102 @@ async fn a_post_waits_for_its_publish_slot_or_publish_now(
     assert_eq!(
         published.iter().filter_map(|p| p.published_at).min(),
         Some(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap())
+    );
+    Ok(())
+}
+
+async fn share_kits_fit_each_network_and_mastodon_opens_on_the_members_instance(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM
+        .replace(
+            "networks = [\"linkedin\", \"x\", \"bluesky\"]",
+            "networks = [\"linkedin\", \"x\", \"bluesky\", \"mastodon\", \"threads\"]",
+        )
+        .replace(
+            "networks =",
+            "publish_mode = \"team_shares_text\"\nnetworks =",
+        );
+    let mut w = world(
+        store,
+        &team,
+        Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
+    )
+    .await?;
+    let out = w
+        .as_(
+            "dan",
+            &[
+                "/amplify mastodon https://",
+                "/amplify mastodon @Fosstodon.org",
+            ],
+        )
+        .await?;
+    assert!(
+        out.contains("is not a server name")
+            && out.contains("Saved: share links for Mastodon now open on fosstodon.org"),
+        "{out}"
+    );
+    // A 5,000-character insight with emoji, CJK and a URL.
+    let long = format!(
+        "Ship small 🚀 and listen: https://example.com/notes {} 小さく出荷する。",
+        "We learned to cut scope early. ".repeat(160)
+    );
+    w.as_(
+        "alice",
+        &[
+            &format!("/amplify draft {long}"),
+            "/click Submit for review",
+        ],
+    )
+    .await?;
+    let out = w.as_("carol", &["/click Approve"]).await?;
+    let channel: &str = out
+        .split("\n→ ")
+        .find(|c| c.starts_with("#amplify:"))
+        .context("channel post")?;
+    assert!(
+        !channel.contains("Share on Mastodon"),
+        "the channel has no instance to share on\n{channel}"
+    );
+    let dan = dms_to(&out, "dan")
+        .into_iter()
+        .find(|d| d.contains("Could you amplify it"))
+        .context("dan's nudge")?;
+    let link = |label: &str| -> Option<String> {
+        let start = dan.find(&format!("{label} ↗"))?;
+        let rest = &dan[start..];
+        Some(rest[..rest.find(']')?].to_string())
+    };
+    assert!(link("Share on Mastodon").is_some(), "{dan}");
+    let shell = &w.shell;
+    let button = |label: &str| shell.world().button_by_label("dan", label);
+    let url = |label: &str| match button(label).map(|b| b.target) {
+        Ok(amplifier::shell::ButtonTarget::Link(url)) => url,
+        other => panic!("{label}: {other:?}"),
+    };
+    assert!(url("Share on Mastodon").starts_with("https://fosstodon.org/share?text="));
+    // Each network's text, decoded from its link, fits that network's limit.
+    let text_of = |link: String| -> String {
+        let parsed = url::Url::parse(&link).expect("a URL");
+        parsed
+            .query_pairs()
+            .find(|(k, _)| k == "text")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    use amplifier::domain::share_kit::{grapheme_length, mastodon_length, x_weighted_length};
+    let x = text_of(url("Share on X"));
+    assert!(x_weighted_length(&x) <= 280 && x.ends_with('…'), "{x}");
+    let bluesky = text_of(url("Share on Bluesky"));
+    assert!(grapheme_length(&bluesky) <= 300, "{bluesky}");
+    let mastodon = text_of(url("Share on Mastodon"));
+    assert!(mastodon_length(&mastodon) <= 500, "{mastodon}");
+    let threads = text_of(url("Share on Threads"));
+    assert!(grapheme_length(&threads) <= 500, "{threads}");
+    assert!(
+        dan.contains("Text for LinkedIn (copy)"),
+        "LinkedIn takes a URL only: its text is a copy block"
     );
     Ok(())
 }

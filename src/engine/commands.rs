@@ -77,6 +77,20 @@ pub async fn on_command(
             let local = now.with_timezone(&new).format("%H:%M");
             turn.reply(format!("Your time zone is now {} (it is {local} there). Prompts and nudges follow your working hours in it.", new.name()));
         }
+        Command::Mastodon { host: None } => turn.reply(match &me.mastodon_instance {
+            Some(host) => format!("Your Mastodon instance is {host}: share links for Mastodon open there."),
+            None => "You have not set a Mastodon instance. Set it with /amplify mastodon mastodon.social (your own server's name).".to_string(),
+        }),
+        Command::Mastodon { host: Some(host) } => match crate::domain::share_kit::mastodon_host(&host) {
+            Some(host) => {
+                store.set_person_mastodon_instance(me.id, Some(&host)).await?;
+                turn.reply(format!("Saved: share links for Mastodon now open on {host}."));
+            }
+            None => turn.reply(format!(
+                "\"{}\" is not a server name. Type the host of your instance, e.g. /amplify mastodon mastodon.social",
+                host.chars().take(60).collect::<String>()
+            )),
+        },
         Command::Stats | Command::Leaderboard => {
             let reply = stats(turn, now).await?;
             turn.reply(reply);

@@ -79,7 +79,13 @@ pub async fn send_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize, Engi
                     .await?
                     .map(|a| a.platform_user_id)
                     .unwrap_or_default();
-                let message = nudge_message(&ctx, &post, &author, false);
+                let message = nudge_message(
+                    &ctx,
+                    &post,
+                    &author,
+                    false,
+                    person.mastodon_instance.as_deref(),
+                );
                 turn.send(
                     Some(format!("nudge:{}", nudge.id.0)),
                     ctx.team.platform,
@@ -135,7 +141,13 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
                     ctx.team.platform,
                     &ctx.team.workspace_id,
                     Destination::Person(person.platform_user_id.clone()),
-                    nudge_message(&ctx, &post, &author, true),
+                    nudge_message(
+                        &ctx,
+                        &post,
+                        &author,
+                        true,
+                        person.mastodon_instance.as_deref(),
+                    ),
                     Lane::Bulk,
                     None,
                 );
@@ -224,8 +236,14 @@ async fn check(
 }
 
 /// The DM asking a teammate to amplify a post, asking for engagement rather than a copy-paste.
-fn nudge_message(ctx: &TeamCtx, post: &Post, author: &str, reminder: bool) -> Message {
-    let mut kit = share_kit_message(ctx, post, author, 0, false);
+fn nudge_message(
+    ctx: &TeamCtx,
+    post: &Post,
+    author: &str,
+    reminder: bool,
+    mastodon: Option<&str>,
+) -> Message {
+    let mut kit = share_kit_message(ctx, post, author, 0, false, mastodon);
     // The live count belongs to the channel post; the DM asks instead.
     kit.blocks.pop();
     let lead = if reminder {
@@ -378,7 +396,7 @@ async fn confirm(
         ctx.team.platform,
         &ctx.team.workspace_id,
         &channel_key(post.id),
-        share_kit_message(ctx, post, &author, people.len(), true),
+        share_kit_message(ctx, post, &author, people.len(), true, None),
     );
     turn.reply(format!(
         "Thanks for sharing on {}! That's {} teammate{} so far.",

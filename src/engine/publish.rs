@@ -360,7 +360,7 @@ async fn publish_post(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post) -> Result
         ctx.team.platform,
         &ctx.team.workspace_id,
         Destination::Channel(ctx.settings.share_channel.clone()),
-        share_kit_message(ctx, post, &author, 0, true),
+        share_kit_message(ctx, post, &author, 0, true, None),
         Lane::Interactive,
         None,
     );
@@ -380,13 +380,15 @@ async fn publish_post(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post) -> Result
 }
 
 /// The share kit: the text, the original post, a share link per network (text fitted to each network's limit),
-/// copy blocks where a network takes only a URL, *I shared it* buttons, and the live count.
+/// copy blocks where a network takes only a URL, *I shared it* buttons, and the live count. `mastodon` is the
+/// reader's own instance (DMs only): Mastodon has no central host to share on.
 pub fn share_kit_message(
     ctx: &TeamCtx,
     post: &Post,
     author: &str,
     shared: usize,
     in_channel: bool,
+    mastodon: Option<&str>,
 ) -> Message {
     let url = post.canonical_url.as_deref();
     let mut message = Message::new(format!("New post to amplify: {}", excerpt(&post.body, 80)));
@@ -413,7 +415,7 @@ pub fn share_kit_message(
     let mut links = Vec::new();
     let mut marks = Vec::new();
     for network in &ctx.settings.networks {
-        if let Some(intent) = share_kit::intent_url(*network, &post.body, url, None) {
+        if let Some(intent) = share_kit::intent_url(*network, &post.body, url, mastodon) {
             links.push(Button::link(
                 &format!("Share on {}", network_label(*network)),
                 &intent,

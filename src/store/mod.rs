@@ -189,6 +189,12 @@ pub trait Store: Send + Sync {
         id: PersonId,
         zone: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// `/amplify mastodon HOST` (validated by the caller); `None` forgets it.
+    async fn set_person_mastodon_instance(
+        &self,
+        id: PersonId,
+        host: Option<&str>,
+    ) -> Result<(), StoreError>;
     async fn set_person_dm_channel(
         &self,
         id: PersonId,

@@ -535,6 +535,20 @@ impl Store for SqliteStore {
         w.done().await
     }
 
+    async fn set_person_mastodon_instance(
+        &self,
+        id: PersonId,
+        host: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_PERSON_MASTODON_INSTANCE)
+            .bind(id)
+            .bind(host)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
     async fn set_person_dm_channel(
         &self,
         id: PersonId,

@@ -264,6 +264,8 @@ pub struct Person {
     pub out_of_office: bool,
     /// The DM channel the platform gave us, so sends need no extra lookup.
     pub dm_channel_id: Option<String>,
+    /// The host of the person's Mastodon instance (`/amplify mastodon HOST`), for share links there.
+    pub mastodon_instance: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

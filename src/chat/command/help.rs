@@ -59,6 +59,11 @@ const EVERYONE: &[Usage] = &[
         more: &["ZONE is an IANA name such as Europe/Paris, America/New_York or Asia/Kolkata. Nudges arrive in your working hours there."],
     },
     Usage {
+        topic: "mastodon",
+        line: "/amplify mastodon [HOST] — show or set your Mastodon instance (e.g. /amplify mastodon mastodon.social)",
+        more: &["Share links for Mastodon open on your own instance, where your account is."],
+    },
+    Usage {
         topic: "stats",
         line: "/amplify stats — your posts, shares and streak",
         more: &[],

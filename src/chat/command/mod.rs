@@ -81,6 +81,10 @@ pub enum Command {
         until: NaiveDate,
     },
     Resume,
+    /// Set the host of my Mastodon instance (so share links open there), or show it when `None`.
+    Mastodon {
+        host: Option<String>,
+    },
     /// Stop share nudges.
     Mute,
     Unmute,
@@ -191,6 +195,7 @@ const VERBS: &[&str] = &[
     "mute",
     "unmute",
     "timezone",
+    "mastodon",
     "stats",
     "leaderboard",
     "join",
@@ -242,6 +247,17 @@ pub fn parse(text: &str, today: NaiveDate) -> Result<Command, CommandError> {
         "mute" => alone(Command::Mute, verb, &mut words),
         "unmute" => alone(Command::Unmute, verb, &mut words),
         "timezone" => timezone(&mut words),
+        "mastodon" => match words.next_word()? {
+            None => Ok(Command::Mastodon { host: None }),
+            Some(host) => {
+                let host = lex::clean_id(host.text).trim_start_matches('@').to_string();
+                alone(
+                    Command::Mastodon { host: Some(host) },
+                    "mastodon HOST",
+                    &mut words,
+                )
+            }
+        },
         "stats" => alone(Command::Stats, verb, &mut words),
         "leaderboard" => alone(Command::Leaderboard, verb, &mut words),
         "join" => alone(Command::Join, verb, &mut words),
