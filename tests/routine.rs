@@ -19,6 +19,10 @@ use support::Case;
 
 const CASES: &[(&str, Case)] = &[
     (
+        "the_digest_counts_streaks_unless_the_team_turns_the_leaderboard_off",
+        |s| Box::pin(the_digest_counts_streaks_unless_the_team_turns_the_leaderboard_off(s)),
+    ),
+    (
         "share_kits_fit_each_network_and_mastodon_opens_on_the_members_instance",
         |s| Box::pin(share_kits_fit_each_network_and_mastodon_opens_on_the_members_instance(s)),
     ),
@@ -843,6 +847,61 @@ async fn share_kits_fit_each_network_and_mastodon_opens_on_the_members_instance(
     assert!(
         dan.contains("Text for LinkedIn (copy)"),
         "LinkedIn takes a URL only: its text is a copy block"
+    );
+    Ok(())
+}
+
+async fn publish_and_share(w: &mut World, text: &str, sharer: &str) -> anyhow::Result<()> {
+    w.as_(
+        "alice",
+        &[
+            &format!("/amplify draft {text}"),
+            "/click Submit for review",
+        ],
+    )
+    .await?;
+    w.as_("carol", &["/click Approve"]).await?;
+    w.as_(sharer, &["/click Shared on LinkedIn"]).await?;
+    Ok(())
+}
+
+async fn the_digest_counts_streaks_unless_the_team_turns_the_leaderboard_off(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace(
+        "networks =",
+        "publish_mode = \"team_shares_text\"\nnetworks =",
+    );
+    // Tuesday 2026-12-01 10:00 UTC; digests on Fridays at 16:00 Berlin.
+    let mut w = world(
+        store.clone(),
+        &team,
+        Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap(),
+    )
+    .await?;
+    publish_and_share(&mut w, "Week one insight.", "dan").await?;
+    let first = w.advance("4d").await?;
+    assert!(
+        first.contains("Top amplifiers: @dan (1)") && !first.contains("Share streaks"),
+        "{first}"
+    );
+    w.advance("4d").await?;
+    publish_and_share(&mut w, "Week two insight.", "dan").await?;
+    let second = w.advance("4d").await?;
+    assert!(second.contains("Share streaks: dan: 2 weeks"), "{second}");
+    // The same week with the leaderboard off names nobody.
+    let quiet = team.replace("networks =", "leaderboard = false\nnetworks =");
+    let config = Config::parse(&quiet).map_err(anyhow::Error::msg)?;
+    amplifier::teams::sync_config_teams(&*store, &config, w.clock.now()).await?;
+    publish_and_share(&mut w, "Week three insight.", "erin").await?;
+    let third = w.advance("7d").await?;
+    assert!(
+        third.contains("Leadership's week: 1 post, 1 share"),
+        "{third}"
+    );
+    assert!(
+        !third.contains("Top amplifiers") && !third.contains("Share streaks"),
+        "{third}"
     );
     Ok(())
 }

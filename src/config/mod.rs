@@ -267,6 +267,9 @@ pub struct TeamConfig {
     /// When the digest goes out (cron), or `"off"`.
     #[serde(default = "default_digest_schedule")]
     pub digest_schedule: Slot,
+    /// Whether the digest names top amplifiers and share streaks (some teams find them motivating, others noisy).
+    #[serde(default = "default_true")]
+    pub leaderboard: bool,
     /// `default` (built in) or a path to a TOML prompt pack, relative to the config file (see `bots/prompts/`).
     #[serde(default = "default_prompt_pack")]
     pub prompt_pack: String,
@@ -292,6 +295,9 @@ fn default_cap() -> u32 {
 }
 fn default_digest_schedule() -> Slot {
     Slot::Cron(Box::new(Cron::constant(DEFAULT_DIGEST_SCHEDULE)))
+}
+fn default_true() -> bool {
+    true
 }
 fn default_prompt_pack() -> String {
     "default".to_string()

@@ -190,7 +190,7 @@ async fn build(
             Inline::Text(format!(": {n} share{}", plural(*n))),
         ]);
     }
-    if !f.top.is_empty() {
+    if ctx.settings.leaderboard && !f.top.is_empty() {
         let mut line = vec![Inline::Text("Top amplifiers: ".into())];
         for (i, (person, n)) in f.top.iter().enumerate() {
             if i > 0 {
@@ -205,7 +205,7 @@ async fn build(
         "Leaders who published: {} of {}.",
         f.leaders_published, f.leaders
     ));
-    if !f.streaks.is_empty() {
+    if ctx.settings.leaderboard && !f.streaks.is_empty() {
         let text = f
             .streaks
             .iter()
