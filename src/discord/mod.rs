@@ -1,0 +1,4 @@
+//! The Discord adapter: renders outbound messages for Discord, sends them over REST with Discord's rate limits,
+//! and turns gateway events into neutral chat events. Only this module knows Discord's limits and escaping.
+
+pub mod render;
