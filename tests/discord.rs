@@ -38,6 +38,9 @@ const CASES: &[(&str, Case)] = &[
     ("server_errors_are_retried_until_delivered", |s| {
         Box::pin(server_errors_are_retried_until_delivered(s))
     }),
+    ("commands_register_idempotently_and_match_the_spec", |s| {
+        Box::pin(commands_register_idempotently_and_match_the_spec(s))
+    }),
     ("forms_and_private_replies_answer_their_interaction", |s| {
         Box::pin(forms_and_private_replies_answer_their_interaction(s))
     }),
@@ -500,5 +503,43 @@ async fn forms_and_private_replies_answer_their_interaction(
     w.drain(10).await?;
     let channel = w.fake.dm_channel_of(ALICE).context("dm")?;
     assert_eq!(w.fake.messages_in(&channel).len(), 1);
+    Ok(())
+}
+
+async fn commands_register_idempotently_and_match_the_spec(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let w = world(store).await?;
+    let rest = Rest::new(&w.fake.base_url, "t").map_err(anyhow::Error::msg)?;
+    use amplifier::discord::commands::register;
+    register(&rest, APPLICATION_ID, Some(WS))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    register(&rest, APPLICATION_ID, Some(WS))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    register(&rest, APPLICATION_ID, None)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    let puts: Vec<_> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .collect();
+    assert_eq!(puts.len(), 3);
+    assert_eq!(
+        puts[0].path,
+        format!("/applications/{APPLICATION_ID}/guilds/{WS}/commands")
+    );
+    assert_eq!(
+        puts[0].body, puts[1].body,
+        "the same definitions every time"
+    );
+    assert_eq!(
+        puts[2].path,
+        format!("/applications/{APPLICATION_ID}/commands")
+    );
     Ok(())
 }
