@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod demo;
+pub mod discord;
 pub mod domain;
 pub mod engine;
 pub mod prompts;

@@ -1,0 +1,11 @@
+//! The Discord adapter: renders outbound messages for Discord, sends them over REST with Discord's rate limits,
+//! and turns gateway events into neutral chat events. Only this module knows Discord's limits and escaping.
+
+pub mod commands;
+pub mod interactions;
+pub mod ratelimit;
+pub mod render;
+pub mod rest;
+pub mod transport;
+
+pub use transport::DiscordTransport;

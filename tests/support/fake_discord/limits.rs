@@ -1,0 +1,121 @@
+//! The documented Discord limits that the OpenAPI spec cannot express (LIMITS.md 1 and 2h): content 2,000 for
+//! bot messages, 6,000 characters across embeds, 5 action rows of 5 buttons, unique custom ids, modals of 1–5
+//! rows, and `allowed_mentions` present on every message and never allowing everyone, @here or roles.
+
+use serde_json::Value;
+
+fn chars(v: &Value) -> usize {
+    v.as_str().map_or(0, |s| s.chars().count())
+}
+
+/// Every limit `body` breaks for `method path`.
+pub fn check(method: &str, path: &str, body: &Value) -> Vec<String> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        ("POST", ["channels", _, "messages"]) => {
+            let mut p = message(body);
+            if body["enforce_nonce"] != Value::Bool(true) || !body["nonce"].is_string() {
+                p.push("a create-message must carry a nonce with enforce_nonce: true".into());
+            }
+            p
+        }
+        ("PATCH", ["channels", _, "messages", _]) | ("POST", ["webhooks", _, _]) => message(body),
+        ("POST", ["interactions", _, _, "callback"]) => match body["type"].as_u64() {
+            Some(4) | Some(7) => message(&body["data"]),
+            Some(9) => {
+                let rows = body["data"]["components"].as_array().map_or(0, Vec::len);
+                if (1..=5).contains(&rows) {
+                    Vec::new()
+                } else {
+                    vec![format!("a modal has 1 to 5 rows, not {rows}")]
+                }
+            }
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn message(body: &Value) -> Vec<String> {
+    let mut p = Vec::new();
+    if chars(&body["content"]) > 2000 {
+        p.push(format!(
+            "content has {} characters; bots may send 2,000",
+            chars(&body["content"])
+        ));
+    }
+    let embeds: usize = body["embeds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            chars(&e["title"])
+                + chars(&e["description"])
+                + chars(&e["footer"]["text"])
+                + chars(&e["author"]["name"])
+                + e["fields"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|f| chars(&f["name"]) + chars(&f["value"]))
+                    .sum::<usize>()
+        })
+        .sum();
+    if embeds > 6000 {
+        p.push(format!(
+            "embeds have {embeds} characters together; the limit is 6,000"
+        ));
+    }
+    let rows = body["components"].as_array().cloned().unwrap_or_default();
+    if rows.len() > 5 {
+        p.push(format!(
+            "{} action rows; a message has at most 5",
+            rows.len()
+        ));
+    }
+    let mut ids = Vec::new();
+    for row in &rows {
+        let children = row["components"].as_array().cloned().unwrap_or_default();
+        if children.len() > 5 {
+            p.push(format!(
+                "a row of {} components; at most 5 buttons",
+                children.len()
+            ));
+        }
+        for c in children {
+            if let Some(id) = c["custom_id"].as_str() {
+                if ids.contains(&id.to_string()) {
+                    p.push(format!("custom_id {id} twice in one message"));
+                }
+                ids.push(id.to_string());
+            }
+        }
+    }
+    let mentions = &body["allowed_mentions"];
+    if !mentions.is_object() {
+        p.push("allowed_mentions is missing: user text could ping @everyone or a role".into());
+    } else {
+        let parse: Vec<&str> = mentions["parse"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if !mentions["parse"].is_array() {
+            p.push("allowed_mentions.parse must be given (empty)".into());
+        }
+        if parse.contains(&"everyone") || parse.contains(&"roles") {
+            p.push(format!("allowed_mentions.parse allows {parse:?}"));
+        }
+        if parse.contains(&"users") && mentions["users"].as_array().is_some_and(|u| !u.is_empty()) {
+            p.push(
+                "allowed_mentions: parse users together with a users list is a 400 on Discord"
+                    .into(),
+            );
+        }
+        if mentions["roles"].as_array().is_some_and(|r| !r.is_empty()) {
+            p.push("allowed_mentions.roles must be empty: the bot never pings a role".into());
+        }
+    }
+    p
+}

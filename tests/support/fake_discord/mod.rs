@@ -1,0 +1,508 @@
+//! A fake Discord REST API under `/api/v10` on 127.0.0.1:0, for the adapter's tests: it records every request,
+//! checks each body against the official OpenAPI spec and the documented limits the spec cannot express, keeps
+//! Discord's global and per-route rate limits (429 with headers) on an injected clock, dedupes messages by
+//! nonce, refuses DMs for chosen users (50007), and fails calls on demand.
+
+pub mod limits;
+pub mod schema;
+
+use amplifier::clock::Clock;
+use axum::body::{to_bytes, Body};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+pub const BOT_ID: &str = "1200000000000000001";
+pub const APPLICATION_ID: &str = "1200000000000000001";
+
+/// One request as the fake saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    pub status: u16,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct Bucket {
+    remaining: u32,
+    reset_at: DateTime<Utc>,
+    /// Set when a 429 told the client to wait until then.
+    told_until: Option<DateTime<Utc>>,
+}
+
+struct Failure {
+    path_contains: String,
+    status: u16,
+    body: Value,
+    times: usize,
+}
+
+struct State {
+    clock: Arc<dyn Clock>,
+    requests: Vec<Recorded>,
+    violations: Vec<String>,
+    early: Vec<String>,
+    next_id: u64,
+    dm_channels: HashMap<String, String>,
+    refuses_dms: HashSet<String>,
+    /// message id → (channel id, body as stored)
+    messages: HashMap<String, (String, Value)>,
+    nonces: HashMap<(String, String), String>,
+    answered_interactions: HashSet<String>,
+    buckets: HashMap<String, Bucket>,
+    route_limit: (u32, Duration),
+    global_window: (DateTime<Utc>, u32),
+    failures: Vec<Failure>,
+    gateway_url: String,
+}
+
+/// The running fake; cheap to clone.
+#[derive(Clone)]
+pub struct FakeDiscord {
+    state: Arc<Mutex<State>>,
+    pub base_url: String,
+}
+
+impl FakeDiscord {
+    /// Starts the fake on a free loopback port; its rate limits run on `clock`.
+    pub async fn start(clock: Arc<dyn Clock>) -> FakeDiscord {
+        let state = Arc::new(Mutex::new(State {
+            clock,
+            requests: Vec::new(),
+            violations: Vec::new(),
+            early: Vec::new(),
+            next_id: 1_300_000_000_000_000_000,
+            dm_channels: HashMap::new(),
+            refuses_dms: HashSet::new(),
+            messages: HashMap::new(),
+            nonces: HashMap::new(),
+            answered_interactions: HashSet::new(),
+            buckets: HashMap::new(),
+            route_limit: (5, Duration::seconds(5)),
+            global_window: (DateTime::<Utc>::MIN_UTC, 0),
+            failures: Vec::new(),
+            gateway_url: "ws://127.0.0.1:9/gateway".to_string(),
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local addr").port();
+        let shared = state.clone();
+        let app = Router::new().fallback(move |request: Request<Body>| {
+            let state = shared.clone();
+            async move { handle(state, request).await }
+        });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeDiscord {
+            state,
+            base_url: format!("http://127.0.0.1:{port}/api/v10"),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    /// Requests whose body broke the spec or a documented limit (each was answered 400).
+    pub fn violations(&self) -> Vec<String> {
+        self.lock().violations.clone()
+    }
+
+    /// Requests that came while a 429 the fake had sent still said to wait.
+    pub fn early(&self) -> Vec<String> {
+        self.lock().early.clone()
+    }
+
+    pub fn refuse_dms(&self, user: &str) {
+        self.lock().refuses_dms.insert(user.to_string());
+    }
+
+    /// Each route bucket allows `limit` requests per `per`.
+    pub fn set_route_limit(&self, limit: u32, per: Duration) {
+        self.lock().route_limit = (limit, per);
+    }
+
+    pub fn set_gateway_url(&self, url: &str) {
+        self.lock().gateway_url = url.to_string();
+    }
+
+    /// The next `times` requests whose path contains `path_contains` are answered `status` with `body`.
+    pub fn fail_next(&self, path_contains: &str, status: u16, body: Value, times: usize) {
+        self.lock().failures.push(Failure {
+            path_contains: path_contains.to_string(),
+            status,
+            body,
+            times,
+        });
+    }
+
+    pub fn dm_channel_of(&self, user: &str) -> Option<String> {
+        self.lock().dm_channels.get(user).cloned()
+    }
+
+    /// The messages in a channel, oldest first, as stored (edits applied).
+    pub fn messages_in(&self, channel: &str) -> Vec<Value> {
+        let state = self.lock();
+        let mut found: Vec<(u64, Value)> = state
+            .messages
+            .iter()
+            .filter(|(_, (c, _))| c == channel)
+            .map(|(id, (_, body))| (id.parse().unwrap_or(0), body.clone()))
+            .collect();
+        found.sort_by_key(|(id, _)| *id);
+        found.into_iter().map(|(_, b)| b).collect()
+    }
+
+    /// Interaction callbacks and follow-ups, in order.
+    pub fn interaction_answers(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.contains("/interactions/") || r.path.contains("/webhooks/"))
+            .collect()
+    }
+}
+
+fn snowflake(state: &mut State) -> String {
+    state.next_id += 1;
+    state.next_id.to_string()
+}
+
+/// Which bucket a route falls in (route + top-level resource, as Discord keys them), and whether it counts
+/// against the global limit.
+fn bucket_of(method: &Method, path: &str) -> (String, bool) {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["channels", c, "messages"] if method == Method::POST => (format!("create:{c}"), true),
+        ["channels", c, "messages", _] => (format!("edit:{c}"), true),
+        ["users", "@me", "channels"] => ("dm-open".to_string(), true),
+        ["interactions", id, ..] => (format!("interaction:{id}"), false),
+        ["webhooks", app, token] => (format!("webhook:{app}:{token}"), true),
+        _ => (format!("{method} {path}"), true),
+    }
+}
+
+fn error(status: u16, body: Value) -> (u16, Value) {
+    (status, body)
+}
+
+async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
+    let method = request.method().clone();
+    let full_path = request.uri().path().to_string();
+    let bytes = to_bytes(request.into_body(), 26 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let body: Value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::String("<not JSON>".into()))
+    };
+    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    let now = s.clock.now();
+    let Some(path) = full_path.strip_prefix("/api/v10") else {
+        return reply(
+            &mut s,
+            &method,
+            &full_path,
+            body,
+            now,
+            404,
+            json!({"message": "404: Not Found", "code": 0}),
+            None,
+        );
+    };
+    let path = path.to_string();
+    let (bucket_key, global) = bucket_of(&method, &path);
+
+    // Global limit: 50 per second (interaction callbacks excluded).
+    if global {
+        let (start, count) = s.global_window;
+        if now - start >= Duration::seconds(1) {
+            s.global_window = (now, 0);
+        }
+        s.global_window.1 += 1;
+        if s.global_window.1 > 50 {
+            let retry =
+                (s.global_window.0 + Duration::seconds(1) - now).num_milliseconds() as f64 / 1000.0;
+            let _ = count;
+            let headers = rate_headers_429(retry, true);
+            return reply(
+                &mut s,
+                &method,
+                &path,
+                body,
+                now,
+                429,
+                json!({"message": "You are being rate limited.", "retry_after": retry, "global": true}),
+                Some(headers),
+            );
+        }
+    }
+
+    // Per-route bucket.
+    let (limit, per) = s.route_limit;
+    let bucket = s.buckets.entry(bucket_key.clone()).or_insert(Bucket {
+        remaining: limit,
+        reset_at: now + per,
+        told_until: None,
+    });
+    if bucket.reset_at <= now {
+        bucket.remaining = limit;
+        bucket.reset_at = now + per;
+        bucket.told_until = None;
+    }
+    if bucket.remaining == 0 {
+        let told_early = bucket.told_until.is_some_and(|u| now < u);
+        bucket.told_until = Some(bucket.reset_at);
+        let retry = (bucket.reset_at - now).num_milliseconds() as f64 / 1000.0;
+        if told_early {
+            s.early.push(format!("{method} {path} at {now}"));
+        }
+        let headers = rate_headers_429(retry, false);
+        return reply(
+            &mut s,
+            &method,
+            &path,
+            body,
+            now,
+            429,
+            json!({"message": "You are being rate limited.", "retry_after": retry, "global": false}),
+            Some(headers),
+        );
+    }
+    bucket.remaining -= 1;
+    let headers = bucket_headers(
+        limit,
+        bucket.remaining,
+        (bucket.reset_at - now).num_milliseconds() as f64 / 1000.0,
+        &bucket_key,
+    );
+
+    // Failures on demand.
+    if let Some(f) = s
+        .failures
+        .iter_mut()
+        .find(|f| f.times > 0 && path.contains(&f.path_contains))
+    {
+        f.times -= 1;
+        let (status, fail_body) = (f.status, f.body.clone());
+        return reply(
+            &mut s,
+            &method,
+            &path,
+            body,
+            now,
+            status,
+            fail_body,
+            Some(headers),
+        );
+    }
+
+    // The official spec, then the documented limits it cannot express.
+    if method != Method::GET {
+        let mut problems = match schema::request_schema(method.as_str(), &path) {
+            Some(schema) => schema::validate(schema, &body),
+            None => vec![format!("{method} {path}: no such route in the spec")],
+        };
+        problems.extend(limits::check(method.as_str(), &path, &body));
+        if !problems.is_empty() {
+            s.violations.push(format!("{method} {path}: {problems:?}"));
+            return reply(
+                &mut s,
+                &method,
+                &path,
+                body,
+                now,
+                400,
+                json!({"message": "Invalid Form Body", "code": 50035, "errors": problems}),
+                Some(headers),
+            );
+        }
+    }
+
+    let (status, answer) = route(&mut s, &method, &path, &body);
+    reply(
+        &mut s,
+        &method,
+        &path,
+        body,
+        now,
+        status,
+        answer,
+        Some(headers),
+    )
+}
+
+fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Value) {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method.as_str(), parts.as_slice()) {
+        ("GET", ["gateway"]) => (200, json!({ "url": s.gateway_url })),
+        ("GET", ["gateway", "bot"]) => (
+            200,
+            json!({ "url": s.gateway_url, "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}}),
+        ),
+        ("GET", ["users", "@me"]) => (200, user(BOT_ID, "Amplifier", true)),
+        ("POST", ["users", "@me", "channels"]) => {
+            let Some(recipient) = body["recipient_id"].as_str() else {
+                return error(400, json!({"message": "Invalid Form Body", "code": 50035}));
+            };
+            let channel = match s.dm_channels.get(recipient) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = snowflake(s);
+                    s.dm_channels.insert(recipient.to_string(), c.clone());
+                    c
+                }
+            };
+            (
+                200,
+                json!({"id": channel, "type": 1, "last_message_id": null, "flags": 0,
+                "recipients": [user(recipient, "member", false)]}),
+            )
+        }
+        ("POST", ["channels", channel, "messages"]) => {
+            let recipient = s
+                .dm_channels
+                .iter()
+                .find(|(_, c)| c == channel)
+                .map(|(u, _)| u.clone());
+            if recipient.is_some_and(|u| s.refuses_dms.contains(&u)) {
+                return error(
+                    403,
+                    json!({"message": "Cannot send messages to this user", "code": 50007}),
+                );
+            }
+            let nonce = body["nonce"].as_str().map(str::to_string);
+            if body["enforce_nonce"] == json!(true) {
+                if let Some(nonce) = &nonce {
+                    if let Some(id) = s.nonces.get(&(channel.to_string(), nonce.clone())) {
+                        return (200, s.messages[id].1.clone());
+                    }
+                }
+            }
+            let id = snowflake(s);
+            let mut stored = body.clone();
+            stored["id"] = json!(id);
+            stored["channel_id"] = json!(channel);
+            stored["author"] = user(BOT_ID, "Amplifier", true);
+            stored["type"] = json!(0);
+            if let Some(nonce) = nonce {
+                s.nonces.insert((channel.to_string(), nonce), id.clone());
+            }
+            s.messages.insert(id, (channel.to_string(), stored.clone()));
+            (200, stored)
+        }
+        ("PATCH", ["channels", channel, "messages", id]) => match s.messages.get_mut(*id) {
+            Some((c, stored)) if c == channel => {
+                for (k, v) in body.as_object().into_iter().flatten() {
+                    stored[k] = v.clone();
+                }
+                (200, stored.clone())
+            }
+            _ => error(404, json!({"message": "Unknown Message", "code": 10008})),
+        },
+        ("POST", ["interactions", id, _token, "callback"]) => {
+            if !s.answered_interactions.insert(id.to_string()) {
+                return error(
+                    400,
+                    json!({"message": "Interaction has already been acknowledged.", "code": 40060}),
+                );
+            }
+            (204, Value::Null)
+        }
+        ("POST", ["webhooks", _app, _token]) => {
+            let id = snowflake(s);
+            (
+                200,
+                json!({"id": id, "content": body["content"], "flags": body["flags"]}),
+            )
+        }
+        ("PUT", ["applications", _app, "commands"])
+        | ("PUT", ["applications", _app, "guilds", _, "commands"]) => (200, body.clone()),
+        _ => error(404, json!({"message": "404: Not Found", "code": 0})),
+    }
+}
+
+fn user(id: &str, name: &str, bot: bool) -> Value {
+    json!({"id": id, "username": name, "avatar": null, "discriminator": "0", "public_flags": 0,
+        "flags": 0, "bot": bot, "global_name": name})
+}
+
+fn bucket_headers(limit: u32, remaining: u32, reset_after: f64, bucket: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let put = |h: &mut HeaderMap, k: &'static str, v: String| {
+        h.insert(k, HeaderValue::from_str(&v).expect("header value"));
+    };
+    put(&mut h, "x-ratelimit-limit", limit.to_string());
+    put(&mut h, "x-ratelimit-remaining", remaining.to_string());
+    put(
+        &mut h,
+        "x-ratelimit-reset-after",
+        format!("{reset_after:.3}"),
+    );
+    put(
+        &mut h,
+        "x-ratelimit-bucket",
+        format!("{:016x}", bucket.len() as u64 * 7919),
+    );
+    h
+}
+
+fn rate_headers_429(retry: f64, global: bool) -> HeaderMap {
+    let mut h = bucket_headers(5, 0, retry, "429");
+    h.insert(
+        "retry-after",
+        HeaderValue::from_str(&(retry.ceil() as u64).to_string()).expect("header"),
+    );
+    h.insert(
+        "x-ratelimit-scope",
+        HeaderValue::from_static(if global { "global" } else { "user" }),
+    );
+    if global {
+        h.insert("x-ratelimit-global", HeaderValue::from_static("true"));
+    }
+    h
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reply(
+    s: &mut State,
+    method: &Method,
+    path: &str,
+    body: Value,
+    now: DateTime<Utc>,
+    status: u16,
+    answer: Value,
+    headers: Option<HeaderMap>,
+) -> Response {
+    s.requests.push(Recorded {
+        method: method.to_string(),
+        path: path.to_string(),
+        body,
+        status,
+        at: now,
+    });
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = if answer.is_null() {
+        code.into_response()
+    } else {
+        (code, axum::Json(answer)).into_response()
+    };
+    if let Some(headers) = headers {
+        response.headers_mut().extend(headers);
+    }
+    response
+}
