@@ -245,7 +245,7 @@ async fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Resul
         anyhow::bail!(no_platform_help());
     }
     crate::telemetry::init(&config.log);
-    crate::runner::run(config, &clock, shutdown_signal()?).await
+    crate::runner::run(config, std::sync::Arc::new(clock), shutdown_signal()?).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM. The handlers are installed before this returns, so a signal that

@@ -3,7 +3,7 @@
 
 use crate::clock::{Clock, ManualClock};
 use crate::config::Config;
-use crate::delivery::{Delivery, DeliveryConfig};
+use crate::delivery::{Delivery, DeliveryConfig, Transport};
 use crate::domain::Platform;
 use crate::engine::Engine;
 use crate::shell::{Shell, SHELL_HELP};
@@ -18,7 +18,7 @@ const MAX_NAP: Duration = Duration::from_secs(60);
 /// Runs the bot until `shutdown` resolves.
 pub async fn run(
     config: Config,
-    clock: &dyn Clock,
+    clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let url = config.database_url();
@@ -47,8 +47,11 @@ pub async fn run(
     ));
     engine.load_prompt_packs().await?;
     let platforms = config.platforms_in_use();
-    for platform in platforms.iter().filter(|p| **p != Platform::Shell) {
-        tracing::warn!(%platform, "this build has no {platform} adapter yet: the routine runs and its messages wait in the outbox");
+    if platforms.contains(&Platform::Slack) {
+        tracing::warn!("this build has no Slack adapter yet: the routine runs and Slack messages wait in the outbox");
+    }
+    if platforms.contains(&Platform::Discord) {
+        tracing::warn!("this build sends to Discord but does not receive from it yet (no gateway): replies and clicks are not seen");
     }
     let result = match config.teams.iter().find(|t| t.platform == Platform::Shell) {
         Some(team) => {
@@ -61,16 +64,59 @@ pub async fn run(
             )
             .await
         }
-        None => run_loop(engine.clone(), clock, shutdown).await,
+        None => {
+            let transports = transports(&config, &engine, &clock).await?;
+            run_loop(engine.clone(), &*clock, transports, shutdown).await
+        }
     };
     store.close().await;
     result
+}
+
+/// The platforms' transports for delivery: Discord when it is configured (its slash command registered in each
+/// Discord team's server, idempotently).
+async fn transports(
+    config: &Config,
+    engine: &Arc<Engine>,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<Vec<Arc<dyn Transport>>> {
+    let mut transports: Vec<Arc<dyn Transport>> = Vec::new();
+    if let Some(discord) = &config.discord {
+        if let (Some(token), Some(app)) = (&discord.bot_token, &discord.application_id) {
+            let rest = crate::discord::rest::Rest::new(&discord.api_base_url, token.expose())
+                .map_err(anyhow::Error::msg)?;
+            for team in config
+                .teams
+                .iter()
+                .filter(|t| t.platform == Platform::Discord)
+            {
+                crate::discord::commands::register(&rest, app, Some(&team.workspace_id))
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "registering /amplify in Discord server {}: {e}",
+                            team.workspace_id
+                        )
+                    })?;
+            }
+            let interactions = Arc::new(crate::discord::interactions::Interactions::default());
+            transports.push(Arc::new(crate::discord::DiscordTransport::new(
+                rest,
+                app,
+                engine.store().clone(),
+                clock.clone(),
+                interactions,
+            )));
+        }
+    }
+    Ok(transports)
 }
 
 /// The clock's work and delivery, until shutdown.
 async fn run_loop(
     engine: Arc<Engine>,
     clock: &dyn Clock,
+    transports: Vec<Arc<dyn Transport>>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let owner = format!(
@@ -80,7 +126,7 @@ async fn run_loop(
     );
     let delivery = Delivery::new(
         engine.store().clone(),
-        Vec::new(),
+        transports,
         DeliveryConfig::new(owner),
     )?;
     tracing::info!("scheduler running");
