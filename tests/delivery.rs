@@ -39,6 +39,10 @@ const CASES: &[(&str, Case)] = &[
     ("a_429_holds_its_scope_and_other_scopes_proceed", |s| {
         Box::pin(a_429_holds_its_scope_and_other_scopes_proceed(s))
     }),
+    (
+        "a_person_who_refuses_dms_is_recorded_and_the_row_failed",
+        |s| Box::pin(a_person_who_refuses_dms_is_recorded_and_the_row_failed(s)),
+    ),
     ("a_permanent_failure_is_audited_and_never_retried", |s| {
         Box::pin(a_permanent_failure_is_audited_and_never_retried(s))
     }),
@@ -104,6 +108,7 @@ enum Reply {
     RateLimited(u64, &'static str),
     Transient,
     Permanent(&'static str),
+    DmsClosed,
 }
 
 type Hook = Arc<dyn Fn(OutboxMessage) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -209,6 +214,9 @@ impl Transport for Fake {
             }),
             Reply::Transient => Err(SendError::Transient("502 bad gateway".into())),
             Reply::Permanent(why) => Err(SendError::Permanent(why.into())),
+            Reply::DmsClosed => Err(SendError::DmsClosed(
+                "50007: cannot send messages to this user".into(),
+            )),
         }
     }
 }
@@ -913,5 +921,42 @@ async fn shutdown_finishes_the_send_in_flight_and_releases_the_rest(
     // Another worker picks the released rows up at once, without waiting out a lease.
     let other = delivery(&store, vec![slack.clone()], config("w2"))?;
     assert_eq!(other.run_once(&*clock).await?.total.sent, 2);
+    Ok(())
+}
+
+async fn a_person_who_refuses_dms_is_recorded_and_the_row_failed(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let person = store
+        .upsert_person(Platform::Slack, "T1", "U0DMCLOSED", t0())
+        .await?
+        .id();
+    let dm = amplifier::chat::Outbound::Send {
+        workspace_id: "T1".into(),
+        to: amplifier::chat::Destination::Person("U0DMCLOSED".into()),
+        message: amplifier::chat::Message::new("hello"),
+    };
+    let row = NewOutboxMessage {
+        idempotency_key: "nudge:1".into(),
+        platform: Platform::Slack,
+        workspace_id: "T1".into(),
+        lane: Lane::Bulk,
+        payload_json: serde_json::to_string(&dm)?,
+        not_before: t0(),
+    };
+    assert!(store.enqueue(&row, t0()).await?);
+    let fake = Fake::new(Platform::Slack);
+    fake.script("nudge:1", &[Reply::DmsClosed]);
+    let clock = ManualClock::new(t0());
+    let delivery = Delivery::new(store.clone(), vec![fake.clone()], config("w1"))?;
+    delivery.run_once(&clock).await?;
+    assert!(store.person(person).await?.context("person")?.dms_closed);
+    assert_eq!(
+        by_key(&*store, "nudge:1").await?.status,
+        OutboxStatus::Failed
+    );
+    clock.advance(secs(3600));
+    delivery.run_once(&clock).await?;
+    assert_eq!(fake.sent(), vec!["nudge:1".to_string()], "never retried");
     Ok(())
 }

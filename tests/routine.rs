@@ -19,6 +19,10 @@ use support::Case;
 
 const CASES: &[(&str, Case)] = &[
     (
+        "a_member_who_refuses_dms_is_skipped_and_named_to_the_leaders",
+        |s| Box::pin(a_member_who_refuses_dms_is_skipped_and_named_to_the_leaders(s)),
+    ),
+    (
         "the_digest_counts_streaks_unless_the_team_turns_the_leaderboard_off",
         |s| Box::pin(the_digest_counts_streaks_unless_the_team_turns_the_leaderboard_off(s)),
     ),
@@ -903,5 +907,62 @@ async fn the_digest_counts_streaks_unless_the_team_turns_the_leaderboard_off(
         !third.contains("Top amplifiers") && !third.contains("Share streaks"),
         "{third}"
     );
+    Ok(())
+}
+
+async fn a_member_who_refuses_dms_is_skipped_and_named_to_the_leaders(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace(
+        "networks =",
+        "publish_mode = \"team_shares_text\"\nnetworks =",
+    );
+    let mut w = world(
+        store,
+        &team,
+        Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap(),
+    )
+    .await?;
+    let erin = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "erin")
+        .await?
+        .context("erin")?;
+    // What delivery records when the platform refuses a DM (Discord 50007).
+    w.store.set_person_dms_closed(erin.id, true).await?;
+    w.as_(
+        "alice",
+        &[
+            "/amplify draft Closed doors, open channels.",
+            "/click Submit for review",
+        ],
+    )
+    .await?;
+    let out = w.as_("carol", &["/click Approve"]).await?;
+    assert!(
+        dms_to(&out, "erin").is_empty() && dms_to(&out, "dan").len() == 1,
+        "{out}"
+    );
+    let digest = w.advance("4d").await?;
+    let to_alice = dms_to(&digest, "alice")
+        .into_iter()
+        .find(|d| d.contains("'s week"))
+        .context("digest")?;
+    assert!(
+        to_alice.contains("1 teammate can't get my DMs: @erin"),
+        "{to_alice}"
+    );
+    let channel = digest
+        .split("\n→ ")
+        .find(|c| c.starts_with("#amplify:"))
+        .context("channel digest")?;
+    assert!(
+        !channel.contains("can't get my DMs"),
+        "the channel copy singles no one out\n{channel}"
+    );
+    // Erin writes to the bot: it may write back again.
+    w.as_("erin", &["/amplify status"]).await?;
+    w.as_("erin", &["hello bot"]).await?;
+    assert!(!w.store.person(erin.id).await?.context("erin")?.dms_closed);
     Ok(())
 }

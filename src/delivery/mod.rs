@@ -335,6 +335,10 @@ impl Delivery {
                 }
             }
             Err(SendError::Permanent(error)) => self.fail(&message, &error, "permanent", now).await,
+            Err(SendError::DmsClosed(error)) => {
+                self.record_dms_closed(&message).await?;
+                self.fail(&message, &error, "dms_closed", now).await
+            }
         }
     }
 
@@ -367,6 +371,29 @@ impl Delivery {
     }
 
     /// Gives a row up and audits it, in one transaction (no failed row without its audit entry).
+    /// Marks the person a DM was for as not accepting DMs.
+    async fn record_dms_closed(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
+        let Ok(crate::chat::Outbound::Send {
+            to: crate::chat::Destination::Person(user),
+            ..
+        }) = serde_json::from_str::<crate::chat::Outbound>(&message.payload_json)
+        else {
+            return Ok(());
+        };
+        let person = self
+            .store
+            .person_by_platform_id(message.platform, &message.workspace_id, &user)
+            .await
+            .map_err(store_error("find the person of a DM"))?;
+        if let Some(person) = person {
+            self.store
+                .set_person_dms_closed(person.id, true)
+                .await
+                .map_err(store_error("record closed DMs"))?;
+        }
+        Ok(())
+    }
+
     async fn fail(
         &self,
         message: &OutboxMessage,

@@ -59,7 +59,11 @@ pub enum SendError {
     /// Worth retrying (5xx, timeouts, connection reset).
     #[error("{0}")]
     Transient(String),
-    /// Never deliverable (user gone, channel gone, DMs closed): record and never retry.
+    /// Never deliverable (user gone, channel gone): record and never retry.
     #[error("{0}")]
     Permanent(String),
+    /// The person does not accept direct messages from the bot (Discord 50007): recorded on the person, so
+    /// nothing more is sent to them (which would spend the invalid-request budget) and admins hear of it.
+    #[error("{0}")]
+    DmsClosed(String),
 }

@@ -41,7 +41,9 @@ pub async fn send_due(
             Lane::Bulk,
             None,
         );
-        for (person, role) in tx.team_people(ctx.team.id).await? {
+        let people = tx.team_people(ctx.team.id).await?;
+        let for_leaders = with_closed_dms(&digest, &people);
+        for (person, role) in people {
             if role == Role::Leader {
                 turn.send(
                     Some(format!(
@@ -53,7 +55,7 @@ pub async fn send_due(
                     ctx.team.platform,
                     &ctx.team.workspace_id,
                     Destination::Person(person.platform_user_id.clone()),
-                    digest.clone(),
+                    for_leaders.clone(),
                     Lane::Bulk,
                     None,
                 );
@@ -72,6 +74,39 @@ pub async fn send_due(
         tx.commit().await?;
     }
     Ok(sent)
+}
+
+/// The leaders' copy of the digest also names the teammates who don't accept the bot's DMs, so someone can ask
+/// them to (the channel's copy doesn't single anyone out).
+fn with_closed_dms(digest: &Message, people: &[(crate::store::Person, Role)]) -> Message {
+    let mut closed: Vec<String> = people
+        .iter()
+        .filter(|(p, _)| p.dms_closed)
+        .map(|(p, _)| p.platform_user_id.clone())
+        .collect();
+    closed.sort();
+    closed.dedup();
+    if closed.is_empty() {
+        return digest.clone();
+    }
+    let mut line = vec![Inline::Text(format!(
+        "{} teammate{} can't get my DMs: ",
+        closed.len(),
+        if closed.len() == 1 { "" } else { "s" }
+    ))];
+    for (i, id) in closed.iter().enumerate() {
+        if i > 0 {
+            line.push(Inline::Text(", ".into()));
+        }
+        line.push(Inline::User(id.clone()));
+    }
+    line.push(Inline::Text(
+        ". Ask them to allow direct messages from this workspace's members, then to write me once."
+            .into(),
+    ));
+    let mut message = digest.clone();
+    message.blocks.push(crate::chat::Block::Context(line));
+    message
 }
 
 /// The week ending at `slot`, in numbers.

@@ -148,6 +148,10 @@ impl Engine {
             what: "person",
             id: event.person.clone(),
         })?;
+        if person.dms_closed && matches!(event.kind, EventKind::DirectMessage { .. }) {
+            // They wrote to the bot, so it may write back again.
+            tx.set_person_dms_closed(person.id, false).await?;
+        }
         let mut turn = Turn::for_event(&*tx, event, person, now);
         let outcome = self.dispatch(&mut turn).await;
         match outcome {

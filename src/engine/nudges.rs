@@ -30,6 +30,7 @@ pub async fn plan_nudges(
         if person.id == post.author_id
             || !seen.insert(person.id)
             || person.muted
+            || person.dms_closed
             || is_away(&person, now)
         {
             continue;
@@ -209,6 +210,9 @@ async fn check(
     }
     if person.muted {
         return Ok(Some(Verdict::Drop("muted")));
+    }
+    if person.dms_closed {
+        return Ok(Some(Verdict::Drop("dms_closed")));
     }
     if is_away(person, now) {
         return Ok(Some(Verdict::Drop("away")));

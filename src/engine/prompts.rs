@@ -49,6 +49,16 @@ pub async fn open_rounds(
                 .iter()
                 .filter(|l| !per_leader || ctx.zone_of(l) == opened.zone)
             {
+                if leader.dms_closed {
+                    turn.audit(
+                        Some(ctx.team.id),
+                        "ask.skipped_dms_closed",
+                        &format!("person:{}", leader.id),
+                        serde_json::json!({ "round": opened.round.0 }),
+                    )
+                    .await?;
+                    continue;
+                }
                 if is_away(leader, now) {
                     turn.audit(
                         Some(ctx.team.id),

@@ -189,6 +189,8 @@ pub trait Store: Send + Sync {
         id: PersonId,
         zone: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// Recorded by delivery when the platform refuses a DM to the person; cleared when they write to the bot.
+    async fn set_person_dms_closed(&self, id: PersonId, closed: bool) -> Result<(), StoreError>;
     /// `/amplify mastodon HOST` (validated by the caller); `None` forgets it.
     async fn set_person_mastodon_instance(
         &self,

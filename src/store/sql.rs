@@ -34,9 +34,9 @@ pub const INSERT_PERSON: &str = "INSERT INTO people (platform, workspace_id, pla
 pub const PERSON_ID_BY_PLATFORM_ID: &str = "SELECT id FROM people \
      WHERE platform = $1 AND workspace_id = $2 AND platform_user_id = $3";
 pub const PERSON_BY_ID: &str = "SELECT id, platform, workspace_id, platform_user_id, display_name, \
-     time_zone, muted, paused_until, out_of_office, dm_channel_id, mastodon_instance, created_at FROM people WHERE id = $1";
+     time_zone, muted, paused_until, out_of_office, dm_channel_id, mastodon_instance, dms_closed, created_at FROM people WHERE id = $1";
 pub const PERSON_BY_PLATFORM_ID: &str = "SELECT id, platform, workspace_id, platform_user_id, \
-     display_name, time_zone, muted, paused_until, out_of_office, dm_channel_id, mastodon_instance, created_at \
+     display_name, time_zone, muted, paused_until, out_of_office, dm_channel_id, mastodon_instance, dms_closed, created_at \
      FROM people WHERE platform = $1 AND workspace_id = $2 AND platform_user_id = $3";
 pub const SET_PERSON_DISPLAY_NAME: &str = "UPDATE people SET display_name = $2 WHERE id = $1";
 pub const SET_PERSON_MUTED: &str = "UPDATE people SET muted = $2 WHERE id = $1";
@@ -44,6 +44,7 @@ pub const SET_PERSON_PAUSED_UNTIL: &str = "UPDATE people SET paused_until = $2 W
 pub const SET_PERSON_OUT_OF_OFFICE: &str = "UPDATE people SET out_of_office = $2 WHERE id = $1";
 pub const SET_PERSON_TIME_ZONE: &str = "UPDATE people SET time_zone = $2 WHERE id = $1";
 pub const SET_PERSON_DM_CHANNEL: &str = "UPDATE people SET dm_channel_id = $2 WHERE id = $1";
+pub const SET_PERSON_DMS_CLOSED: &str = "UPDATE people SET dms_closed = $2 WHERE id = $1";
 pub const SET_PERSON_MASTODON_INSTANCE: &str =
     "UPDATE people SET mastodon_instance = $2 WHERE id = $1";
 
@@ -53,7 +54,7 @@ pub const INSERT_TEAM_ROLE: &str = "INSERT INTO team_roles (team_id, person_id, 
 pub const DELETE_TEAM_ROLE: &str =
     "DELETE FROM team_roles WHERE team_id = $1 AND person_id = $2 AND role = $3";
 pub const TEAM_PEOPLE: &str = "SELECT p.id, p.platform, p.workspace_id, p.platform_user_id, \
-     p.display_name, p.time_zone, p.muted, p.paused_until, p.out_of_office, p.dm_channel_id, p.mastodon_instance, \
+     p.display_name, p.time_zone, p.muted, p.paused_until, p.out_of_office, p.dm_channel_id, p.mastodon_instance, p.dms_closed, \
      p.created_at, r.role FROM team_roles r JOIN people p ON p.id = r.person_id \
      WHERE r.team_id = $1 ORDER BY p.platform_user_id, r.role";
 pub const TEAMS_OF_PERSON: &str = "SELECT t.id, t.name, t.platform, t.workspace_id, \

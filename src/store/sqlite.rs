@@ -535,6 +535,16 @@ impl Store for SqliteStore {
         w.done().await
     }
 
+    async fn set_person_dms_closed(&self, id: PersonId, closed: bool) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        sqlx::query(sql::SET_PERSON_DMS_CLOSED)
+            .bind(id)
+            .bind(closed)
+            .execute(w.conn())
+            .await?;
+        w.done().await
+    }
+
     async fn set_person_mastodon_instance(
         &self,
         id: PersonId,

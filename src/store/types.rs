@@ -266,6 +266,8 @@ pub struct Person {
     pub dm_channel_id: Option<String>,
     /// The host of the person's Mastodon instance (`/amplify mastodon HOST`), for share links there.
     pub mastodon_instance: Option<String>,
+    /// The platform refused a DM to this person (they do not accept DMs from the bot): no more are sent.
+    pub dms_closed: bool,
     pub created_at: DateTime<Utc>,
 }
 
