@@ -11,6 +11,7 @@ use anyhow::Context;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// The longest the loop sleeps, so a changed clock or a new leader zone is noticed within a minute.
 const MAX_NAP: Duration = Duration::from_secs(60);
@@ -66,7 +67,8 @@ pub async fn run(
         }
         None => {
             let transports = transports(&config, &engine, &clock).await?;
-            run_loop(engine.clone(), &*clock, transports, shutdown).await
+            let wake = Arc::new(Notify::new());
+            run_loop(engine.clone(), &*clock, transports, wake, shutdown).await
         }
     };
     store.close().await;
@@ -112,11 +114,13 @@ async fn transports(
     Ok(transports)
 }
 
-/// The clock's work and delivery, until shutdown.
+/// The clock's work and delivery, side by side until shutdown. `wake` lets an adapter that handed the engine
+/// an event have its reply delivered at once rather than at the next minute.
 async fn run_loop(
     engine: Arc<Engine>,
     clock: &dyn Clock,
     transports: Vec<Arc<dyn Transport>>,
+    wake: Arc<Notify>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let owner = format!(
@@ -129,22 +133,45 @@ async fn run_loop(
         transports,
         DeliveryConfig::new(owner),
     )?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
     tracing::info!("scheduler running");
-    tokio::pin!(shutdown);
-    loop {
-        let now = clock.now();
-        let report = engine.tick(now).await?;
-        if report != Default::default() {
-            tracing::info!(?report, "clock work done");
+    let ticking = async {
+        let mut stopped = stopped.clone();
+        let result = async {
+            loop {
+                let now = clock.now();
+                let report = engine.tick(now).await?;
+                if report != Default::default() {
+                    tracing::info!(?report, "clock work done");
+                    wake.notify_one();
+                }
+                tokio::select! {
+                    _ = stopped.wait_for(|stop| *stop) => break,
+                    _ = tokio::time::sleep(MAX_NAP) => {}
+                }
+            }
+            anyhow::Ok(())
         }
-        delivery.run_once(clock).await?;
+        .await;
+        // An error ends the run: stop delivery too.
+        let _ = stop.send(true);
+        result
+    };
+    let delivering = delivery.run(clock, wake.clone(), until_stopped(stopped.clone()));
+    let stopping = async {
         tokio::select! {
-            _ = &mut shutdown => break,
-            _ = tokio::time::sleep(MAX_NAP) => {}
+            _ = shutdown => {
+                let _ = stop.send(true);
+            }
+            _ = until_stopped(stopped.clone()) => {}
         }
-    }
+    };
+    let (ticked, (), ()) = tokio::join!(ticking, delivering, stopping);
     tracing::info!("shutting down");
-    Ok(())
+    ticked
 }
 
 /// An interactive terminal: people take turns with `/as NAME`; time moves with `/advance`.

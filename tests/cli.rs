@@ -42,6 +42,10 @@ fn main() {
         ),
         Trial::test("help_and_version", help_and_version),
         Trial::test(
+            "run_registers_the_command_and_delivers_prompts_to_discord",
+            run_registers_the_command_and_delivers_prompts_to_discord,
+        ),
+        Trial::test(
             "demo_runs_the_week_offline_and_its_summary_matches_the_transcript",
             demo_runs_the_week_offline_and_its_summary_matches_the_transcript,
         ),
@@ -517,5 +521,111 @@ fn demo_runs_the_week_offline_and_its_summary_matches_the_transcript() -> Result
     ] {
         assert!(summary(label) >= 1, "{label}: {stdout}");
     }
+    Ok(())
+}
+
+fn run_registers_the_command_and_delivers_prompts_to_discord() -> Result<(), Failed> {
+    use support::fake_discord::{FakeDiscord, APPLICATION_ID};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let fake = rt.block_on(FakeDiscord::start(std::sync::Arc::new(
+        amplifier::clock::SystemClock,
+    )));
+    let dir = tempfile::tempdir()?;
+    let config = format!(
+        r#"[log]
+format = "json"
+[discord]
+bot_token = "test-token"
+application_id = "{APPLICATION_ID}"
+api_base_url = "{}"
+[[teams]]
+name = "Community"
+platform = "discord"
+workspace_id = "1100000000000000002"
+leaders = ["1100000000000000003"]
+self_approval = true
+share_channel = "1100000000000000006"
+time_zone = "UTC"
+prompt_schedule = "* * * * *"
+"#,
+        fake.base_url
+    );
+    let path = write_config(dir.path(), &config);
+    let mut child = amplifier()
+        .arg("run")
+        .arg("--config")
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take().expect("piped stderr");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let prompted = |fake: &FakeDiscord| {
+        fake.requests().iter().any(|r| {
+            r.method == "POST"
+                && r.path.contains("/channels/")
+                && r.path.ends_with("/messages")
+                && r.body.to_string().contains("Your question this week")
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !prompted(&fake) {
+        if std::time::Instant::now() > deadline || child.try_wait()?.is_some() {
+            let _ = child.kill();
+            return Err(format!(
+                "no prompt reached the fake Discord; requests {:?}\nlog:\n{}",
+                fake.requests()
+                    .iter()
+                    .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+                    .collect::<Vec<_>>(),
+                log.lock().unwrap().join("\n")
+            )
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let requests = fake.requests();
+    let registered = requests.iter().position(|r| {
+        r.method == "PUT"
+            && r.path
+                == format!("/applications/{APPLICATION_ID}/guilds/1100000000000000002/commands")
+    });
+    let first_message = requests.iter().position(|r| r.path.ends_with("/messages"));
+    assert!(
+        registered.is_some() && registered < first_message,
+        "the command is registered in the team's server first: {:?}",
+        requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.method == "POST" && r.path == "/users/@me/channels"),
+        "the DM channel is opened"
+    );
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()?;
+    let exit = wait_with_deadline(&mut child, Duration::from_secs(30))?;
+    assert!(
+        exit.success(),
+        "graceful exit: {exit:?}\n{}",
+        log.lock().unwrap().join("\n")
+    );
+    drop(rt);
     Ok(())
 }
