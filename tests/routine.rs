@@ -19,6 +19,10 @@ use support::Case;
 
 const CASES: &[(&str, Case)] = &[
     (
+        "a_member_confirms_a_share_by_pasting_its_link_in_the_dm",
+        |s| Box::pin(a_member_confirms_a_share_by_pasting_its_link_in_the_dm(s)),
+    ),
+    (
         "a_member_who_refuses_dms_is_skipped_and_named_to_the_leaders",
         |s| Box::pin(a_member_who_refuses_dms_is_skipped_and_named_to_the_leaders(s)),
     ),
@@ -964,5 +968,74 @@ async fn a_member_who_refuses_dms_is_skipped_and_named_to_the_leaders(
     w.as_("erin", &["/amplify status"]).await?;
     w.as_("erin", &["hello bot"]).await?;
     assert!(!w.store.person(erin.id).await?.context("erin")?.dms_closed);
+    Ok(())
+}
+
+async fn a_member_confirms_a_share_by_pasting_its_link_in_the_dm(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace(
+        "networks =",
+        "publish_mode = \"team_shares_text\"\nnetworks =",
+    );
+    let mut w = world(
+        store,
+        &team,
+        Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap(),
+    )
+    .await?;
+    publish_now(&mut w).await?;
+    let out = w
+        .as_(
+            "erin",
+            &["https://bsky.app/profile/erin.example/post/3kabc123"],
+        )
+        .await?;
+    assert!(
+        out.contains("Thanks for sharing on Bluesky") && out.contains("#amplify (updated)"),
+        "{out}"
+    );
+    let out = w
+        .as_("frank", &["https://evil.example/profile/frank/post/1"])
+        .await?;
+    assert!(
+        out.contains("could not tell which network"),
+        "a link from nowhere is refused\n{out}"
+    );
+    let out = w
+        .as_(
+            "erin",
+            &["https://bsky.app/profile/erin.example/post/3kabc124"],
+        )
+        .await?;
+    assert!(
+        out.contains("No post is waiting for a link from you"),
+        "{out}"
+    );
+    let erin = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "erin")
+        .await?
+        .context("erin")?;
+    let post = w
+        .store
+        .posts_of_author(
+            w.store
+                .person_by_platform_id(Platform::Shell, "demo", "alice")
+                .await?
+                .context("alice")?
+                .id,
+            PostStatus::Published,
+        )
+        .await?
+        .pop()
+        .context("post")?;
+    let shares = w.store.shares(post.id).await?;
+    assert_eq!(shares.len(), 1);
+    assert_eq!(shares[0].person_id, erin.id);
+    assert_eq!(
+        shares[0].url.as_deref(),
+        Some("https://bsky.app/profile/erin.example/post/3kabc123")
+    );
     Ok(())
 }

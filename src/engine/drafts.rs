@@ -30,6 +30,13 @@ pub async fn on_direct_message(
         {
             return super::publish::on_pasted_link(engine, turn, post, text).await;
         }
+        if super::nudges::on_pasted_share_link(turn, text).await? {
+            return Ok(());
+        }
+        if leader_team(turn).await?.is_none() {
+            turn.reply("Thanks! No post is waiting for a link from you right now. /amplify status shows what is open.");
+            return Ok(());
+        }
     }
     let open = store
         .drafts_of(

@@ -323,22 +323,7 @@ pub async fn on_action(
             }],
         }),
         (Action::PasteShareLink { .. }, Some(fields)) => {
-            let pasted = field(fields, LINK_FIELD);
-            let pasted = pasted.trim_start_matches('<').trim_end_matches('>');
-            let Some(network) = share_kit::detect_network(pasted).or_else(|| {
-                ctx.settings
-                    .networks
-                    .iter()
-                    .copied()
-                    .find(|n| share_kit::check_post_url(*n, pasted).is_ok())
-            }) else {
-                turn.reply("I could not tell which network that link is from. Paste the address of your post, like https://www.linkedin.com/posts/… or https://bsky.app/profile/…/post/…");
-                return Ok(());
-            };
-            match share_kit::check_post_url(network, pasted) {
-                Ok(url) => confirm(turn, &ctx, &post, network, Some(url)).await?,
-                Err(e) => turn.reply(e.to_string()),
-            }
+            confirm_pasted(turn, &ctx, &post, &field(fields, LINK_FIELD)).await?;
         }
         (Action::NotThisTime { .. }, _) => {
             if let Some(nudge) = store.nudge_of(post.id, turn.person().id).await? {
@@ -351,6 +336,62 @@ pub async fn on_action(
         _ => {}
     }
     Ok(())
+}
+
+/// A member pasted the link of their share: its network is read from the link.
+async fn confirm_pasted(
+    turn: &mut Turn<'_>,
+    ctx: &TeamCtx,
+    post: &Post,
+    pasted: &str,
+) -> Result<(), EngineError> {
+    let pasted = pasted.trim().trim_start_matches('<').trim_end_matches('>');
+    let Some(network) = share_kit::detect_network(pasted).or_else(|| {
+        ctx.settings
+            .networks
+            .iter()
+            .copied()
+            .find(|n| share_kit::check_post_url(*n, pasted).is_ok())
+    }) else {
+        turn.reply("I could not tell which network that link is from. Paste the address of your post, like https://www.linkedin.com/posts/… or https://bsky.app/profile/…/post/…");
+        return Ok(());
+    };
+    match share_kit::check_post_url(network, pasted) {
+        Ok(url) => confirm(turn, ctx, post, network, Some(url)).await,
+        Err(e) => {
+            turn.reply(e.to_string());
+            Ok(())
+        }
+    }
+}
+
+/// A link pasted in the DM by someone who was nudged: it confirms their share of the newest post they were
+/// asked about. Returns false when there is no such post (the caller handles the message otherwise).
+pub async fn on_pasted_share_link(turn: &mut Turn<'_>, pasted: &str) -> Result<bool, EngineError> {
+    let me = turn.person().id;
+    let store = turn.store();
+    let mut nudges = Vec::new();
+    for status in [NudgeStatus::Sent, NudgeStatus::Reminded] {
+        nudges.extend(
+            store
+                .nudges_in_status(None, status)
+                .await?
+                .into_iter()
+                .filter(|n| n.person_id == me),
+        );
+    }
+    let Some(nudge) = nudges.into_iter().max_by_key(|n| n.sent_at) else {
+        return Ok(false);
+    };
+    let Some(post) = store.post(nudge.post_id).await? else {
+        return Ok(false);
+    };
+    let Some(team) = store.team(post.team_id).await? else {
+        return Ok(false);
+    };
+    let ctx = team_ctx(team)?;
+    confirm_pasted(turn, &ctx, &post, pasted).await?;
+    Ok(true)
 }
 
 /// Records a share, marks the nudge done, and updates the live count on the channel post.
