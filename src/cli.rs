@@ -186,7 +186,14 @@ fn summary(config: &Config, path: &Path, now: DateTime<Utc>) -> String {
         };
         let _ = writeln!(
             out,
-            "    publishes {publish}; digest {digest}; at most {} nudges a week",
+            "    publishes {publish}; digest {digest}; nudges {}; at most {} a week",
+            match team.nudge {
+                crate::config::NudgeMode::Dm => "by DM".to_string(),
+                crate::config::NudgeMode::RolePost => format!(
+                    "by one post mentioning role {}",
+                    team.opt_in_role.as_deref().unwrap_or("?")
+                ),
+            },
             team.weekly_nudge_cap
         );
     }

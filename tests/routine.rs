@@ -19,6 +19,10 @@ use support::Case;
 
 const CASES: &[(&str, Case)] = &[
     (
+        "a_community_is_nudged_by_one_post_that_mentions_only_its_opt_in_role",
+        |s| Box::pin(a_community_is_nudged_by_one_post_that_mentions_only_its_opt_in_role(s)),
+    ),
+    (
         "a_member_confirms_a_share_by_pasting_its_link_in_the_dm",
         |s| Box::pin(a_member_confirms_a_share_by_pasting_its_link_in_the_dm(s)),
     ),
@@ -1037,5 +1041,46 @@ async fn a_member_confirms_a_share_by_pasting_its_link_in_the_dm(
         shares[0].url.as_deref(),
         Some("https://bsky.app/profile/erin.example/post/3kabc123")
     );
+    Ok(())
+}
+
+async fn a_community_is_nudged_by_one_post_that_mentions_only_its_opt_in_role(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace("networks =", "publish_mode = \"team_shares_text\"\nnudge = \"role_post\"\nopt_in_role = \"amplifiers\"\nnetworks =");
+    let mut w = world(
+        store,
+        &team,
+        Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap(),
+    )
+    .await?;
+    w.as_(
+        "alice",
+        &[
+            "/amplify draft Communities grow by answering questions.",
+            "/click Submit for review",
+        ],
+    )
+    .await?;
+    let out = w.as_("carol", &["/click Approve"]).await?;
+    let channel = out
+        .split("\n→ ")
+        .find(|c| c.starts_with("#amplify:"))
+        .context("channel post")?;
+    assert!(
+        channel.contains("@&amplifiers: a new post to amplify"),
+        "{channel}"
+    );
+    for member in ["bob", "dan", "erin", "frank"] {
+        assert!(
+            dms_to(&out, member).is_empty(),
+            "no DM to {member} in role_post mode\n{out}"
+        );
+    }
+    assert!(w
+        .store
+        .nudges_in_status(None, NudgeStatus::Pending)
+        .await?
+        .is_empty());
     Ok(())
 }

@@ -16,6 +16,8 @@ pub enum Inline {
     Strong(String),
     /// A mention of one person the bot means to mention.
     User(String),
+    /// A mention of the team's opt-in role (a community's "Amplifiers"): the only group the bot ever pings.
+    Role(String),
     /// A link with a label.
     Link { url: String, label: String },
 }
@@ -158,6 +160,7 @@ impl Message {
                 .map(|p| match p {
                     Inline::Text(t) | Inline::Strong(t) => t.clone(),
                     Inline::User(id) => format!("@{id}"),
+                    Inline::Role(id) => format!("@&{id}"),
                     Inline::Link { url, label } => format!("{label} <{url}>"),
                 })
                 .collect::<String>()

@@ -252,6 +252,13 @@ pub struct TeamConfig {
     /// Where members share; each gets a share button.
     #[serde(default = "default_networks")]
     pub networks: Vec<Network>,
+    /// How members are asked to amplify: a DM each (`dm`), or one post in the share channel that mentions only
+    /// the opt-in role (`role_post`, for communities with thousands of members).
+    #[serde(default)]
+    pub nudge: NudgeMode,
+    /// The opt-in role `role_post` mentions (a Discord role id; a Slack user group id `S…`).
+    #[serde(default)]
+    pub opt_in_role: Option<String>,
     /// One reminder to members who did nothing after this long.
     #[serde(default = "default_day")]
     pub nudge_reminder_after: HumanDuration,
@@ -356,6 +363,16 @@ impl Serialize for Members {
             Members::ShareChannel => s.serialize_str("share_channel"),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NudgeMode {
+    /// A DM to each member, in their own working hours.
+    #[default]
+    Dm,
+    /// One share-channel post that mentions only the opt-in role.
+    RolePost,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

@@ -301,3 +301,22 @@ fn bad_log_level_is_a_problem() {
     let p = only_problem(&format!("[log]\nlevel = \"amplifier=loud\"\n{SHELL_TEAM}"));
     assert_eq!(p.key, "log.level");
 }
+
+#[test]
+fn role_post_needs_an_opt_in_role_of_the_platforms_shape() {
+    let p = only_problem(&format!("{SHELL_TEAM}nudge = \"role_post\"\n"));
+    assert_eq!(p.key, "teams[0].opt_in_role");
+    assert!(problems_of(&format!(
+        "{SHELL_TEAM}nudge = \"role_post\"\nopt_in_role = \"amplifiers\"\n"
+    ))
+    .is_empty());
+    let discord = SLACK.replace(
+        "platform = \"slack\"",
+        "platform = \"slack\"\nnudge = \"role_post\"\nopt_in_role = \"@here\"",
+    );
+    let problems = problems_of(&discord);
+    assert!(
+        problems.iter().any(|p| p.key == "teams[0].opt_in_role"),
+        "{problems:#?}"
+    );
+}

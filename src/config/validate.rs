@@ -255,6 +255,26 @@ fn check_team(
             "is empty and self_approval is false, so no draft could ever be approved: list approvers = [\"…\"] or set self_approval = true",
         );
     }
+    match (&team.nudge, &team.opt_in_role) {
+        (super::NudgeMode::RolePost, None) => problems.add(
+            format!("{key}.opt_in_role"),
+            "is missing: nudge = \"role_post\" mentions the opt-in role, so set opt_in_role to its id (Discord: Server Settings → Roles → ⋯ → Copy Role ID)",
+        ),
+        (_, Some(role)) => {
+            let ok = match p {
+                Platform::Discord => looks_like(Platform::Discord, IdKind::Channel, role),
+                Platform::Slack => role.starts_with('S') && role.len() >= 7 && role.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+                Platform::Shell => looks_like(Platform::Shell, IdKind::User, role),
+            };
+            if !ok {
+                problems.add(
+                    format!("{key}.opt_in_role"),
+                    format!("\"{role}\" should be a role id: 17 to 20 digits on Discord, a user group id such as S0123ABCD on Slack"),
+                );
+            }
+        }
+        _ => {}
+    }
     if team.networks.is_empty() {
         problems.add(
             format!("{key}.networks"),

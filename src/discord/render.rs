@@ -180,7 +180,7 @@ struct Piece {
     movable: Option<(Option<String>, String)>,
 }
 
-fn inline(parts: &[Inline], users: &mut Vec<String>) -> String {
+fn inline(parts: &[Inline], users: &mut Vec<String>, roles: &mut Vec<String>) -> String {
     parts
         .iter()
         .map(|p| match p {
@@ -192,6 +192,17 @@ fn inline(parts: &[Inline], users: &mut Vec<String>) -> String {
                         users.push(id.clone());
                     }
                     format!("<@{id}>")
+                } else {
+                    format!("\\@{}", escape(id))
+                }
+            }
+            // The team's opt-in role, the one group the bot may ping (and then only that role).
+            Inline::Role(id) => {
+                if is_snowflake(id) {
+                    if !roles.contains(id) {
+                        roles.push(id.clone());
+                    }
+                    format!("<@&{id}>")
                 } else {
                     format!("\\@{}", escape(id))
                 }
@@ -217,6 +228,7 @@ pub fn is_snowflake(id: &str) -> bool {
 /// (past every limit) cut with one.
 pub fn message(msg: &Message) -> DiscordMessage {
     let mut users = Vec::new();
+    let mut roles = Vec::new();
     let mut overflow_links = Vec::new();
     let mut pieces: Vec<Piece> = Vec::new();
     let mut rows: Vec<ActionRow> = Vec::new();
@@ -225,11 +237,11 @@ pub fn message(msg: &Message) -> DiscordMessage {
     for block in &msg.blocks {
         match block {
             Block::Section(parts) => pieces.push(Piece {
-                text: inline(parts, &mut users),
+                text: inline(parts, &mut users, &mut roles),
                 movable: None,
             }),
             Block::Context(parts) => pieces.push(Piece {
-                text: format!("-# {}", inline(parts, &mut users)),
+                text: format!("-# {}", inline(parts, &mut users, &mut roles)),
                 movable: None,
             }),
             Block::Quote(text) => pieces.push(Piece {
@@ -342,6 +354,7 @@ pub fn message(msg: &Message) -> DiscordMessage {
         components: rows,
         allowed_mentions: AllowedMentions {
             users,
+            roles,
             ..AllowedMentions::default()
         },
     }

@@ -375,7 +375,9 @@ async fn publish_post(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post) -> Result
         serde_json::json!({ "canonical": post.canonical_url.is_some() }),
     )
     .await?;
-    super::nudges::plan_nudges(turn, ctx, post).await?;
+    if ctx.settings.nudge == crate::config::NudgeMode::Dm {
+        super::nudges::plan_nudges(turn, ctx, post).await?;
+    }
     Ok(())
 }
 
@@ -392,6 +394,14 @@ pub fn share_kit_message(
 ) -> Message {
     let url = post.canonical_url.as_deref();
     let mut message = Message::new(format!("New post to amplify: {}", excerpt(&post.body, 80)));
+    if in_channel && ctx.settings.nudge == crate::config::NudgeMode::RolePost {
+        if let Some(role) = &ctx.settings.opt_in_role {
+            message.blocks.push(Block::Section(vec![
+                Inline::Role(role.clone()),
+                Inline::Text(": a new post to amplify. In the first hours, a comment with your own take or a repost with one sentence of yours does the most.".into()),
+            ]));
+        }
+    }
     message.blocks.push(Block::Section(vec![
         Inline::Strong("New from ".into()),
         Inline::User(author.to_string()),

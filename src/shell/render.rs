@@ -165,6 +165,7 @@ fn inline(parts: &[Inline]) -> String {
             Inline::Text(t) => clean(t),
             Inline::Strong(t) => clean(t),
             Inline::User(id) => format!("@{id}"),
+            Inline::Role(id) => format!("@&{id}"),
             Inline::Link { url, label } => format!("{} <{}>", clean(label), clean(url)),
         })
         .collect()

@@ -224,3 +224,22 @@ fn nonces_are_stable_short_and_distinct() {
     // Pinned: a change here would make a resend after an upgrade post twice.
     assert_eq!(nonce(""), "ampcbf29ce484222325");
 }
+
+#[test]
+fn the_opt_in_role_is_the_only_role_allowed() {
+    let m = message(&Message::new("x").section(vec![
+        Inline::Role("100000000000000009".into()),
+        Inline::Text(" <@&100000000000000010> @everyone".into()),
+    ]));
+    assert_eq!(
+        m.allowed_mentions.roles,
+        vec!["100000000000000009".to_string()]
+    );
+    assert!(m.allowed_mentions.parse.is_empty());
+    assert!(
+        m.content.contains("<@&100000000000000009>")
+            && !m.content.contains(" <@&100000000000000010>"),
+        "{}",
+        m.content
+    );
+}
