@@ -370,3 +370,28 @@ impl EventHandler for Handler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proxy_is_the_origin_of_the_rest_root() {
+        assert_eq!(
+            origin_of("http://127.0.0.1:4321/api/v10").unwrap(),
+            "http://127.0.0.1:4321"
+        );
+        assert_eq!(
+            origin_of("https://discord.com/api/v10").unwrap(),
+            DISCORD_ORIGIN
+        );
+        assert!(origin_of("not a url").is_err());
+    }
+
+    #[test]
+    fn the_intents_are_guilds_and_direct_messages_only() {
+        assert_eq!(INTENTS.bits(), 1 | (1 << 12));
+        assert!(!INTENTS.contains(GatewayIntents::MESSAGE_CONTENT));
+        assert!(!INTENTS.contains(GatewayIntents::GUILD_MEMBERS));
+    }
+}
