@@ -2,10 +2,13 @@
 //! and turns gateway events into neutral chat events. Only this module knows Discord's limits and escaping.
 
 pub mod commands;
+pub mod gateway;
+pub mod inbound;
 pub mod interactions;
 pub mod ratelimit;
 pub mod render;
 pub mod rest;
 pub mod transport;
 
+pub use gateway::{DiscordAdapter, GatewaySettings};
 pub use transport::DiscordTransport;

@@ -3,6 +3,7 @@
 //! Discord's global and per-route rate limits (429 with headers) on an injected clock, dedupes messages by
 //! nonce, refuses DMs for chosen users (50007), and fails calls on demand.
 
+pub mod gateway;
 pub mod limits;
 pub mod schema;
 
@@ -68,11 +69,14 @@ struct State {
 pub struct FakeDiscord {
     state: Arc<Mutex<State>>,
     pub base_url: String,
+    /// The gateway `GET /gateway` points at.
+    pub gateway: gateway::FakeGateway,
 }
 
 impl FakeDiscord {
-    /// Starts the fake on a free loopback port; its rate limits run on `clock`.
+    /// Starts the fake (REST and gateway) on free loopback ports; its rate limits run on `clock`.
     pub async fn start(clock: Arc<dyn Clock>) -> FakeDiscord {
+        let gateway = gateway::FakeGateway::start().await;
         let state = Arc::new(Mutex::new(State {
             clock,
             requests: Vec::new(),
@@ -88,7 +92,7 @@ impl FakeDiscord {
             route_limit: (5, Duration::seconds(5)),
             global_window: (DateTime::<Utc>::MIN_UTC, 0),
             failures: Vec::new(),
-            gateway_url: "ws://127.0.0.1:9/gateway".to_string(),
+            gateway_url: gateway.url.clone(),
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -105,6 +109,7 @@ impl FakeDiscord {
         FakeDiscord {
             state,
             base_url: format!("http://127.0.0.1:{port}/api/v10"),
+            gateway,
         }
     }
 

@@ -1,0 +1,397 @@
+//! Discord's receiving side: serenity's gateway client over the configured REST base and gateway URL. Its
+//! handler turns DMs, button presses, modal submits, `/amplify` and the "Draft an insight" message command into
+//! neutral chat events for the engine ([`super::inbound`]), registers each interaction so the transport can answer
+//! it, and defers whatever nobody answered in time, so every interaction is answered within Discord's 3 seconds.
+
+use super::inbound::{self, Incoming};
+use super::interactions::{Interaction, Interactions, State};
+use super::rest::{Rest, REQUEST_TIMEOUT};
+use crate::chat::Event;
+use crate::clock::Clock;
+use crate::domain::Platform;
+use crate::engine::{Engine, Handled};
+use serde_json::json;
+use serenity::all::{
+    ApplicationId, Client, ClientBuilder, Context, EventHandler, GatewayIntents, HttpBuilder,
+    Interaction as SerenityInteraction, Message, Ready, ResumedEvent, ShardManager,
+};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The least that works: guild events (the servers the bot is in) and DMs, whose content arrives without the
+/// privileged Message Content intent. Interactions need no intent; member lists come from the config.
+pub const INTENTS: GatewayIntents = GatewayIntents::GUILDS.union(GatewayIntents::DIRECT_MESSAGES);
+/// An interaction nobody answered this long after it arrived is deferred: Discord drops it after 3 s.
+pub const DEFER_AFTER: Duration = Duration::from_millis(2500);
+/// How many recent outcomes [`Progress`] keeps.
+const RECENT: usize = 256;
+const DISCORD_ORIGIN: &str = "https://discord.com";
+
+/// What the gateway needs, from `[discord]` in the config.
+#[derive(Clone)]
+pub struct GatewaySettings {
+    pub bot_token: String,
+    pub application_id: String,
+    /// The REST root, e.g. `https://discord.com/api/v10`; another origin (a proxy, a test fake) is used for
+    /// `GET /gateway` too.
+    pub api_base_url: String,
+    /// Replaces the URL `GET /gateway` returns.
+    pub gateway_url: Option<String>,
+    /// See [`DEFER_AFTER`]; tests that drive delivery by hand set it longer.
+    pub defer_after: Duration,
+}
+
+impl GatewaySettings {
+    /// The settings of a configured `[discord]`; `Err` names the missing key.
+    pub fn from_config(config: &crate::config::DiscordConfig) -> Result<GatewaySettings, String> {
+        let bot_token = config
+            .bot_token
+            .as_ref()
+            .ok_or("discord.bot_token is not set (or AMPLIFIER_DISCORD_TOKEN)")?;
+        let application_id = config
+            .application_id
+            .clone()
+            .ok_or("discord.application_id is not set")?;
+        Ok(GatewaySettings {
+            bot_token: bot_token.expose().to_string(),
+            application_id,
+            api_base_url: config.api_base_url.clone(),
+            gateway_url: config.gateway_url.clone(),
+            defer_after: DEFER_AFTER,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("discord.api_base_url {url:?} is not a URL: {message}")]
+    BaseUrl { url: String, message: String },
+    #[error("discord.application_id {0:?} is not a snowflake")]
+    ApplicationId(String),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+    /// Boxed: serenity's error is large and this type travels through every `?`.
+    #[error("Discord gateway: {0}")]
+    Serenity(Box<serenity::Error>),
+}
+
+/// What became of one inbound gateway event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// Seen before (a replay or redelivery): nothing happened.
+    Duplicate,
+    /// Not for the engine (the bot's own message, an unknown command, a server the bot has no team in).
+    Ignored,
+    Failed(String),
+}
+
+/// What the gateway did so far: for health reports, and for tests to wait on instead of sleeping.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub readies: u32,
+    pub resumes: u32,
+    pub deferred: u32,
+    /// The latest outcomes by event key, oldest first.
+    pub recent: VecDeque<(String, Outcome)>,
+}
+
+impl Progress {
+    pub fn outcome_of(&self, key: &str) -> Option<&Outcome> {
+        self.recent
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, o)| o)
+    }
+}
+
+/// The running gateway connection.
+pub struct DiscordAdapter {
+    shard_manager: Arc<ShardManager>,
+    task: tokio::task::JoinHandle<Result<(), serenity::Error>>,
+    progress: watch::Receiver<Progress>,
+}
+
+impl From<serenity::Error> for GatewayError {
+    fn from(e: serenity::Error) -> Self {
+        GatewayError::Serenity(Box::new(e))
+    }
+}
+
+impl DiscordAdapter {
+    /// Connects (`GET /gateway`, then Identify) and runs until `shutdown` resolves or [`DiscordAdapter::stop`].
+    /// Events are handed to `engine`; `interactions` is the registry the [`super::DiscordTransport`] answers from.
+    pub async fn connect(
+        settings: GatewaySettings,
+        engine: Arc<Engine>,
+        clock: Arc<dyn Clock>,
+        interactions: Arc<Interactions>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<DiscordAdapter, GatewayError> {
+        let application_id = settings
+            .application_id
+            .parse::<u64>()
+            .ok()
+            .filter(|id| *id != 0)
+            .ok_or_else(|| GatewayError::ApplicationId(settings.application_id.clone()))?;
+        let origin = origin_of(&settings.api_base_url)?;
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| GatewayError::Client(e.to_string()))?;
+        // Our own delivery paces every request; serenity's limiter is bypassed behind a proxy anyway.
+        let mut http = HttpBuilder::new(&settings.bot_token)
+            .client(client)
+            .ratelimiter_disabled(true)
+            .application_id(ApplicationId::new(application_id));
+        if origin != DISCORD_ORIGIN {
+            http = http.proxy(origin);
+        }
+        let rest =
+            Rest::new(&settings.api_base_url, &settings.bot_token).map_err(GatewayError::Client)?;
+        let (progress_tx, progress) = watch::channel(Progress::default());
+        let handler = Handler {
+            engine,
+            clock,
+            interactions,
+            rest,
+            defer_after: settings.defer_after,
+            bot_id: Mutex::new(None),
+            progress: Arc::new(progress_tx),
+        };
+        let mut client: Client = ClientBuilder::new_with_http(http.build(), INTENTS)
+            .event_handler(handler)
+            .await?;
+        if let Some(url) = &settings.gateway_url {
+            *client.ws_url.lock().await = url.clone();
+        }
+        let shard_manager = client.shard_manager.clone();
+        let task = tokio::spawn(async move { client.start().await });
+        let stopper = shard_manager.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stopper.shutdown_all().await;
+        });
+        Ok(DiscordAdapter {
+            shard_manager,
+            task,
+            progress,
+        })
+    }
+
+    /// Follows what the gateway did.
+    pub fn progress(&self) -> watch::Receiver<Progress> {
+        self.progress.clone()
+    }
+
+    /// Closes the connection and waits for the client to end.
+    pub async fn stop(self) -> Result<(), GatewayError> {
+        self.shard_manager.shutdown_all().await;
+        self.wait().await
+    }
+
+    /// Waits until the client ends (after shutdown, or on a fatal gateway error such as a refused token).
+    pub async fn wait(self) -> Result<(), GatewayError> {
+        match self.task.await {
+            Ok(result) => Ok(result?),
+            Err(join) => Err(GatewayError::Client(format!(
+                "the gateway task ended: {join}"
+            ))),
+        }
+    }
+}
+
+/// `scheme://host[:port]` of the REST root: what serenity's proxy setting replaces `https://discord.com` with.
+fn origin_of(base: &str) -> Result<String, GatewayError> {
+    let url = url::Url::parse(base).map_err(|e| GatewayError::BaseUrl {
+        url: base.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(url.origin().ascii_serialization())
+}
+
+struct Handler {
+    engine: Arc<Engine>,
+    clock: Arc<dyn Clock>,
+    interactions: Arc<Interactions>,
+    /// For deferrals (our REST client, paced apart from serenity).
+    rest: Rest,
+    defer_after: Duration,
+    /// The bot's own user id, from Ready: its own messages are never events.
+    bot_id: Mutex<Option<String>>,
+    progress: Arc<watch::Sender<Progress>>,
+}
+
+impl Handler {
+    fn record(&self, key: &str, outcome: Outcome) {
+        self.progress.send_modify(|p| {
+            if p.recent.len() >= RECENT {
+                p.recent.pop_front();
+            }
+            p.recent.push_back((key.to_string(), outcome));
+        });
+    }
+
+    /// The workspace (guild) an event belongs to: its guild, or for a DM the Discord team the person is in.
+    async fn workspace_of(
+        &self,
+        guild: Option<&str>,
+        person: &str,
+    ) -> Result<Option<String>, String> {
+        if let Some(guild) = guild {
+            return Ok(Some(guild.to_string()));
+        }
+        let store = self.engine.store();
+        let teams = store.teams().await.map_err(|e| e.to_string())?;
+        let guilds: Vec<String> = teams
+            .into_iter()
+            .filter(|t| t.platform == Platform::Discord)
+            .map(|t| t.workspace_id)
+            .collect();
+        for guild in &guilds {
+            let known = store
+                .person_by_platform_id(Platform::Discord, guild, person)
+                .await
+                .map_err(|e| e.to_string())?;
+            if known.is_some() {
+                return Ok(Some(guild.clone()));
+            }
+        }
+        // Someone no team knows yet: the only server, if there is one (the engine answers strangers).
+        Ok(guilds.first().cloned())
+    }
+
+    async fn deliver(&self, incoming: Incoming) {
+        let key = incoming.key.clone();
+        let workspace = match self
+            .workspace_of(incoming.guild.as_deref(), &incoming.person)
+            .await
+        {
+            Ok(Some(w)) => w,
+            Ok(None) => {
+                tracing::info!(key, "a Discord event from a server without a team: ignored");
+                return self.record(&key, Outcome::Ignored);
+            }
+            Err(e) => {
+                tracing::error!(key, error = %e, "cannot read the teams for a Discord event");
+                return self.record(&key, Outcome::Failed(e));
+            }
+        };
+        let event = Event {
+            platform: Platform::Discord,
+            workspace_id: workspace,
+            person: incoming.person,
+            channel: Some(incoming.channel),
+            key: incoming.key,
+            kind: incoming.kind,
+        };
+        let outcome = match self.engine.handle(&event, self.clock.now()).await {
+            Ok(Handled::Applied) => Outcome::Applied,
+            Ok(Handled::Duplicate) => Outcome::Duplicate,
+            Err(e) => {
+                tracing::error!(key, error = %e, "a Discord event could not be applied");
+                Outcome::Failed(e.to_string())
+            }
+        };
+        self.record(&key, outcome);
+    }
+
+    /// Registers the interaction for the transport, then defers it if nothing answered it in time.
+    fn register(&self, key: &str, interaction: Interaction) {
+        self.interactions.insert(key, interaction);
+        let interactions = self.interactions.clone();
+        let rest = self.rest.clone();
+        let progress = self.progress.clone();
+        let delay = self.defer_after;
+        let key = key.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let Some((interaction, State::Fresh)) = interactions.claim(&key) else {
+                return;
+            };
+            // A button's message stays as it is (type 6); anything else gets "thinking…" only its author sees.
+            let body = if interaction.component {
+                json!({"type": 6})
+            } else {
+                json!({"type": 5, "data": {"flags": 1 << 6}})
+            };
+            let path = format!(
+                "/interactions/{}/{}/callback",
+                interaction.id, interaction.token
+            );
+            match rest.call(reqwest::Method::POST, &path, Some(&body)).await {
+                Ok(answer) if answer.ok() => progress.send_modify(|p| p.deferred += 1),
+                Ok(answer) => {
+                    tracing::warn!(key, answer = %answer.describe(), "deferring an interaction failed")
+                }
+                Err(e) => tracing::warn!(key, error = %e, "deferring an interaction failed"),
+            }
+        });
+    }
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, _ctx: Context, ready: Ready) {
+        tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "Discord gateway ready");
+        *self.bot_id.lock().unwrap_or_else(|e| e.into_inner()) = Some(ready.user.id.to_string());
+        self.progress.send_modify(|p| p.readies += 1);
+    }
+
+    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+        tracing::info!("Discord gateway resumed");
+        self.progress.send_modify(|p| p.resumes += 1);
+    }
+
+    async fn message(&self, _ctx: Context, message: Message) {
+        let bot = self
+            .bot_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match inbound::from_message(&message, bot.as_deref()) {
+            Some(incoming) => self.deliver(incoming).await,
+            None => self.record(&message.id.to_string(), Outcome::Ignored),
+        }
+    }
+
+    async fn interaction_create(&self, _ctx: Context, interaction: SerenityInteraction) {
+        let Some((key, token, incoming)) = inbound::from_interaction(&interaction) else {
+            return;
+        };
+        self.register(&key, token);
+        match incoming {
+            Some(incoming) => self.deliver(incoming).await,
+            None => self.record(&key, Outcome::Ignored),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proxy_is_the_origin_of_the_rest_root() {
+        assert_eq!(
+            origin_of("http://127.0.0.1:4321/api/v10").unwrap(),
+            "http://127.0.0.1:4321"
+        );
+        assert_eq!(
+            origin_of("https://discord.com/api/v10").unwrap(),
+            DISCORD_ORIGIN
+        );
+        assert!(origin_of("not a url").is_err());
+    }
+
+    #[test]
+    fn the_intents_are_guilds_and_direct_messages_only() {
+        assert_eq!(INTENTS.bits(), 1 | (1 << 12));
+        assert!(!INTENTS.contains(GatewayIntents::MESSAGE_CONTENT));
+        assert!(!INTENTS.contains(GatewayIntents::GUILD_MEMBERS));
+    }
+}

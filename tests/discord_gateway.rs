@@ -1,0 +1,540 @@
+//! The Discord gateway end to end: the real adapter (serenity) against the fake Discord (gateway and REST), the
+//! engine and a store (SQLite and PostgreSQL): DMs, buttons, forms, `/amplify`, the message command,
+//! duplicates, drops and resumes, deferrals, hostile text, and the whole week of the routine.
+
+mod support;
+
+#[path = "discord_gateway/world.rs"]
+mod world;
+
+use amplifier::discord::gateway::Outcome;
+use amplifier::store::{DraftStatus, PostStatus, Store};
+use anyhow::Context;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use support::fake_discord::gateway::{payloads, Place};
+use support::fake_discord::BOT_ID;
+use support::Case;
+use world::{button_id, World, ALICE, BOB, CAROL, DAN, ERIN, FRANK, GUILD, SHARE};
+
+const CASES: &[(&str, Case)] = &[
+    (
+        "it_identifies_with_the_least_intents_and_ignores_itself",
+        |s| Box::pin(it_identifies_with_the_least_intents_and_ignores_itself(s)),
+    ),
+    (
+        "a_dm_becomes_a_draft_preview_sent_back_through_the_transport",
+        |s| Box::pin(a_dm_becomes_a_draft_preview_sent_back_through_the_transport(s)),
+    ),
+    ("a_duplicated_interaction_is_applied_once", |s| {
+        Box::pin(a_duplicated_interaction_is_applied_once(s))
+    }),
+    ("a_gateway_drop_mid_flow_resumes_and_loses_nothing", |s| {
+        Box::pin(a_gateway_drop_mid_flow_resumes_and_loses_nothing(s))
+    }),
+    (
+        "slash_and_message_commands_are_answered_through_their_token",
+        |s| {
+            Box::pin(slash_and_message_commands_are_answered_through_their_token(
+                s,
+            ))
+        },
+    ),
+    ("an_interaction_nobody_answers_in_time_is_deferred", |s| {
+        Box::pin(an_interaction_nobody_answers_in_time_is_deferred(s))
+    }),
+    ("hostile_text_in_an_insight_pings_no_one", |s| {
+        Box::pin(hostile_text_in_an_insight_pings_no_one(s))
+    }),
+    ("the_whole_week_runs_on_discord", |s| {
+        Box::pin(the_whole_week_runs_on_discord(s))
+    }),
+];
+
+fn main() {
+    let extra = vec![libtest_mimic::Trial::test(
+        "every_dispatch_the_fake_builds_parses_in_serenity",
+        || every_dispatch_the_fake_builds_parses_in_serenity().map_err(|e| format!("{e:#}").into()),
+    )];
+    support::run_suite("discord_gateway", CASES, extra);
+}
+
+/// The fake's dispatches are only worth testing against if serenity reads them as Discord's: a payload it
+/// cannot parse would never reach the handler and a test would time out for the wrong reason.
+fn every_dispatch_the_fake_builds_parses_in_serenity() -> anyhow::Result<()> {
+    use serenity::all::{Interaction, Message};
+    let guild = Place::Guild {
+        guild: GUILD.into(),
+        channel: SHARE.into(),
+    };
+    let dm = Place::Dm {
+        channel: "1300000000000000042".into(),
+    };
+    for place in [&guild, &dm] {
+        let payloads = [
+            payloads::button("1400000000000000001", ALICE, place, "su:1"),
+            payloads::modal_submit(
+                "1400000000000000002",
+                ALICE,
+                place,
+                "rc:1:1",
+                &[("comment", "x")],
+            ),
+            payloads::slash(
+                "1400000000000000003",
+                ALICE,
+                place,
+                json!([{"type": 1, "name": "help", "options": []}]),
+            ),
+            payloads::message_command(
+                "1400000000000000004",
+                ALICE,
+                place,
+                amplifier::discord::commands::DRAFT_FROM_MESSAGE,
+                "1400000000000000005",
+                DAN,
+                "text",
+            ),
+        ];
+        for payload in payloads {
+            serde_json::from_value::<Interaction>(payload.clone())
+                .with_context(|| format!("{place:?}: {payload}"))?;
+        }
+    }
+    let message = payloads::dm_message(
+        "1400000000000000006",
+        "1300000000000000042",
+        ALICE,
+        "hi",
+        false,
+    );
+    serde_json::from_value::<Message>(message)?;
+    Ok(())
+}
+
+/// Long enough that delivery, driven by hand, always answers first.
+const SLOW_DEFER: Duration = Duration::from_secs(120);
+
+async fn it_identifies_with_the_least_intents_and_ignores_itself(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let w = World::start(store, SLOW_DEFER).await?;
+    let identifies = w.fake.gateway.identifies();
+    assert_eq!(identifies.len(), 1);
+    // GUILDS (1) + DIRECT_MESSAGES (4096): no GUILD_MEMBERS, never MESSAGE_CONTENT (32768).
+    assert_eq!(identifies[0]["intents"], json!(4097));
+    assert!(identifies[0]["token"]
+        .as_str()
+        .is_some_and(|t| t.ends_with(world::TOKEN)));
+    w.prompt_leaders().await?;
+    let dm = w.dm_channel(ALICE)?;
+    // The bot's own DM (as Discord echoes it) is not a reply.
+    let key = w.next_id();
+    w.fake.gateway.dispatch(
+        "MESSAGE_CREATE",
+        payloads::dm_message(&key, &dm, BOT_ID, "Your question this week", true),
+    );
+    assert_eq!(w.outcome(&key).await?, Outcome::Ignored);
+    let alice = w.person(ALICE).await?;
+    assert!(w
+        .store
+        .drafts_of(alice.id, &[DraftStatus::Editing])
+        .await?
+        .is_empty());
+    w.stop().await
+}
+
+async fn a_dm_becomes_a_draft_preview_sent_back_through_the_transport(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let w = World::start(store, SLOW_DEFER).await?;
+    w.prompt_leaders().await?;
+    let prompt = w.last_dm(ALICE)?;
+    assert!(
+        prompt.to_string().contains("Your question this week"),
+        "{prompt}"
+    );
+    let key = w
+        .say(ALICE, "A customer said our onboarding felt like homework.")
+        .await?;
+    assert_eq!(w.outcome(&key).await?, Outcome::Applied);
+    w.deliver().await?;
+    let preview = w.last_dm(ALICE)?;
+    let text = preview.to_string();
+    assert!(
+        text.contains("Here is your draft (v1)") && text.contains("homework"),
+        "{text}"
+    );
+    assert!(
+        button_id(&preview, "Submit for review").is_some(),
+        "{preview}"
+    );
+    let alice = w.person(ALICE).await?;
+    let draft = w
+        .store
+        .drafts_of(alice.id, &[DraftStatus::Editing])
+        .await?
+        .pop()
+        .context("a draft")?;
+    assert_eq!(draft.current_version, 1);
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+async fn a_duplicated_interaction_is_applied_once(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let w = World::start(store, SLOW_DEFER).await?;
+    w.prompt_leaders().await?;
+    w.say(ALICE, "An insight worth sharing.").await?;
+    w.deliver().await?;
+    let submit = button_id(&w.last_dm(ALICE)?, "Submit for review").context("submit")?;
+    let place = w.dm_place(ALICE)?;
+    let key = w.next_id();
+    let payload = payloads::button(&key, ALICE, &place, &submit);
+    w.fake
+        .gateway
+        .dispatch("INTERACTION_CREATE", payload.clone());
+    assert_eq!(w.outcome(&key).await?, Outcome::Applied);
+    w.fake.gateway.dispatch("INTERACTION_CREATE", payload);
+    w.wait_progress("the duplicate", |p| {
+        p.recent
+            .iter()
+            .any(|(k, o)| k == &key && *o == Outcome::Duplicate)
+    })
+    .await?;
+    w.deliver().await?;
+    let reviews = w
+        .dms(CAROL)?
+        .into_iter()
+        .filter(|m| button_id(m, "Approve").is_some())
+        .count();
+    assert_eq!(reviews, 1, "one review request");
+    let answers = w
+        .fake
+        .interaction_answers()
+        .into_iter()
+        .filter(|r| r.path.contains(&key))
+        .count();
+    assert_eq!(answers, 1, "the interaction was answered once");
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+async fn a_gateway_drop_mid_flow_resumes_and_loses_nothing(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let w = World::start(store, SLOW_DEFER).await?;
+    w.prompt_leaders().await?;
+    w.say(ALICE, "First half of the insight.").await?;
+    w.fake.gateway.drop_connection();
+    // Sent while the socket is down: Discord keeps it for the resume.
+    let missed = w.next_id();
+    let dm = w.dm_channel(ALICE)?;
+    w.fake.gateway.dispatch(
+        "MESSAGE_CREATE",
+        payloads::dm_message(
+            &missed,
+            &dm,
+            ALICE,
+            "Second half, sent during the drop.",
+            false,
+        ),
+    );
+    assert_eq!(w.outcome(&missed).await?, Outcome::Applied);
+    w.wait_progress("the resume", |p| p.resumes >= 1).await?;
+    let resumes = w.fake.gateway.resumes();
+    assert_eq!(resumes.len(), 1, "{resumes:?}");
+    assert_eq!(
+        w.fake.gateway.sessions(),
+        1,
+        "resumed, not identified again"
+    );
+    assert_eq!(w.fake.gateway.identifies().len(), 1);
+    w.deliver().await?;
+    let text = w.last_dm(ALICE)?.to_string();
+    assert!(
+        text.contains("First half") && text.contains("Second half"),
+        "both messages joined the draft: {text}"
+    );
+    // After the resume the socket carries new events as before.
+    let after = w.say(BOB, "Bob's answer after the resume.").await?;
+    assert_eq!(w.outcome(&after).await?, Outcome::Applied);
+    w.stop().await
+}
+
+async fn slash_and_message_commands_are_answered_through_their_token(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let w = World::start(store, SLOW_DEFER).await?;
+    let channel = Place::Guild {
+        guild: GUILD.into(),
+        channel: SHARE.into(),
+    };
+    let key = w.next_id();
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::slash(
+            &key,
+            ALICE,
+            &channel,
+            json!([{"type": 1, "name": "status", "options": []}]),
+        ),
+    );
+    assert_eq!(w.outcome(&key).await?, Outcome::Applied);
+    w.deliver().await?;
+    let answer = w.answer_to(&key)?;
+    assert_eq!(answer.body["type"], json!(4), "{answer:?}");
+    assert_eq!(
+        answer.body["data"]["flags"],
+        json!(64),
+        "only Alice sees it"
+    );
+    // "Draft an insight" on someone's message starts a draft from its text.
+    let key = w.next_id();
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::message_command(
+            &key,
+            BOB,
+            &channel,
+            amplifier::discord::commands::DRAFT_FROM_MESSAGE,
+            &w.next_id(),
+            DAN,
+            "Shipping weekly beats shipping perfect.",
+        ),
+    );
+    assert_eq!(w.outcome(&key).await?, Outcome::Applied);
+    w.deliver().await?;
+    w.answer_to(&key)?;
+    let bob = w.person(BOB).await?;
+    let drafts = w.store.drafts_of(bob.id, &[DraftStatus::Editing]).await?;
+    assert_eq!(drafts.len(), 1, "a draft from the message");
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+async fn an_interaction_nobody_answers_in_time_is_deferred(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let w = World::start(store, Duration::from_millis(50)).await?;
+    let key = w.next_id();
+    let channel = Place::Guild {
+        guild: GUILD.into(),
+        channel: SHARE.into(),
+    };
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::slash(
+            &key,
+            ALICE,
+            &channel,
+            json!([{"type": 1, "name": "help", "options": []}]),
+        ),
+    );
+    assert_eq!(w.outcome(&key).await?, Outcome::Applied);
+    // Delivery is not running: the adapter defers on its own.
+    w.wait_progress("the deferral", |p| p.deferred >= 1).await?;
+    let deferral = w.answer_to(&key)?;
+    assert_eq!(deferral.body, json!({"type": 5, "data": {"flags": 64}}));
+    // The engine's answer then goes out as a follow-up through the token.
+    w.deliver().await?;
+    let answers: Vec<_> = w
+        .fake
+        .interaction_answers()
+        .into_iter()
+        .filter(|r| r.path.contains(&format!("token-{key}")))
+        .collect();
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert!(answers[1].path.starts_with("/webhooks/"), "{answers:?}");
+    assert_eq!(answers[1].status, 200);
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+async fn hostile_text_in_an_insight_pings_no_one(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let w = World::start(store, SLOW_DEFER).await?;
+    w.prompt_leaders().await?;
+    let hostile = "My insight @everyone @here <@&123> <@456>";
+    w.say(ALICE, hostile).await?;
+    w.deliver().await?;
+    w.click_in_dm(ALICE, "Submit for review").await?;
+    w.click_in_dm(CAROL, "Approve").await?;
+    w.say(
+        ALICE,
+        "https://www.linkedin.com/posts/alice_insight-activity-7265000000000000000-AbCd",
+    )
+    .await?;
+    w.tick_and_deliver().await?;
+    let published = w.fake.messages_in(SHARE);
+    assert!(
+        published
+            .iter()
+            .any(|m| m.to_string().contains("My insight")),
+        "published: {published:?}"
+    );
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    let mut carried = 0;
+    for request in w.fake.requests() {
+        let body = if request.body["data"].is_object() {
+            &request.body["data"]
+        } else {
+            &request.body
+        };
+        if !body.to_string().contains("My insight") {
+            continue;
+        }
+        carried += 1;
+        let mentions = &body["allowed_mentions"];
+        assert_eq!(mentions["parse"], json!([]), "{request:?}");
+        assert_eq!(mentions["roles"], json!([]), "{request:?}");
+        let users = mentions["users"].as_array().cloned().unwrap_or_default();
+        assert!(!users.contains(&json!("456")), "{request:?}");
+    }
+    assert!(
+        carried >= 3,
+        "the preview, the review and the post carried the text"
+    );
+    w.stop().await
+}
+
+async fn the_whole_week_runs_on_discord(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let w = World::start(store, SLOW_DEFER).await?;
+    // Prompt: at 09:00 in Berlin each leader gets one question.
+    w.prompt_leaders().await?;
+    for leader in [ALICE, BOB] {
+        let prompt = w.last_dm(leader)?;
+        assert!(button_id(&prompt, "Write in editor").is_some(), "{prompt}");
+        assert!(button_id(&prompt, "Skip this week").is_some(), "{prompt}");
+    }
+    // Reply in the DM → draft v1 with a preview.
+    w.say(ALICE, "A customer said our onboarding felt like homework.")
+        .await?;
+    w.say(ALICE, "We cut it to four steps.").await?;
+    w.deliver().await?;
+    let preview = w.last_dm(ALICE)?.to_string();
+    assert!(
+        preview.contains("homework") && preview.contains("four steps"),
+        "{preview}"
+    );
+    // Submit → the approver gets the review.
+    w.click_in_dm(ALICE, "Submit for review").await?;
+    let review = w.last_dm(CAROL)?;
+    assert!(button_id(&review, "Request changes").is_some(), "{review}");
+    // Request changes: a form, then the comment reaches the leader with an Edit button.
+    let form = w.click_in_dm(CAROL, "Request changes").await?;
+    let form = form.context("the comment form opened")?;
+    w.submit_form(CAROL, &form, &["Name the four steps."])
+        .await?;
+    let changes = w.last_dm(ALICE)?;
+    assert!(
+        changes.to_string().contains("Name the four steps."),
+        "{changes}"
+    );
+    // Resubmit: Edit opens the editor; the new text is v2; the reviewer sees what changed.
+    let editor = w
+        .click_in_dm(ALICE, "Edit")
+        .await?
+        .context("the editor opened")?;
+    w.submit_form(
+        ALICE,
+        &editor,
+        &["A customer said our onboarding felt like homework. We cut it to four steps: sign in, import, invite, report."],
+    )
+    .await?;
+    w.click_in_dm(ALICE, "Submit for review").await?;
+    let review = w.last_dm(CAROL)?.to_string();
+    assert!(
+        review.contains("v2") && review.contains("What changed since v1"),
+        "{review}"
+    );
+    // Approve → the leader gets the post kit.
+    w.click_in_dm(CAROL, "Approve").await?;
+    let kit = w.last_dm(ALICE)?;
+    assert!(
+        kit.to_string()
+            .contains("Post it on your own profile first"),
+        "{kit}"
+    );
+    let alice = w.person(ALICE).await?;
+    let draft = w
+        .store
+        .drafts_of(alice.id, &[DraftStatus::Approved])
+        .await?
+        .pop()
+        .context("approved draft")?;
+    let reviews = w.store.reviews(draft.id).await?;
+    assert_eq!(
+        reviews
+            .iter()
+            .map(|r| (r.version, r.decision.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(1, "request_changes"), (2, "approve")]
+    );
+    // The leader pastes the link of their own post → published in the share channel with the kit.
+    w.say(
+        ALICE,
+        "https://www.linkedin.com/posts/alice_onboarding-activity-7265000000000000000-AbCd",
+    )
+    .await?;
+    w.tick_and_deliver().await?;
+    let post = w.store.post_of_draft(draft.id).await?.context("post")?;
+    assert_eq!(post.status, PostStatus::Published);
+    let channel = w.fake.messages_in(SHARE);
+    assert_eq!(channel.len(), 1, "{channel:?}");
+    assert!(channel[0]
+        .to_string()
+        .contains("Engage with the original first"));
+    // Nudges: every teammate but the author, in their DM.
+    for teammate in [BOB, CAROL, DAN, ERIN, FRANK] {
+        let nudges = w
+            .dms(teammate)?
+            .into_iter()
+            .filter(|m| m.to_string().contains("Could you amplify it"))
+            .count();
+        assert_eq!(nudges, 1, "{teammate}");
+    }
+    assert!(w
+        .dms(ALICE)?
+        .iter()
+        .all(|m| !m.to_string().contains("Could you amplify it")));
+    // A share click updates the live count on the channel post (edited, not posted again).
+    w.click_in_dm(DAN, "Shared on LinkedIn").await?;
+    let channel = w.fake.messages_in(SHARE);
+    assert_eq!(channel.len(), 1);
+    assert!(
+        channel[0].to_string().contains("1 teammate shared it"),
+        "{}",
+        channel[0]
+    );
+    // A day later: one reminder to the leader who did not answer, one last nudge to those who did nothing.
+    w.advance(chrono::Duration::days(1)).await?;
+    assert!(w
+        .dms(BOB)?
+        .iter()
+        .any(|m| m.to_string().contains("gentle reminder")));
+    assert!(w
+        .dms(ERIN)?
+        .iter()
+        .any(|m| m.to_string().contains("A last nudge")));
+    assert!(!w
+        .dms(DAN)?
+        .iter()
+        .any(|m| m.to_string().contains("A last nudge")));
+    // Friday: the digest in the channel.
+    w.advance(chrono::Duration::days(4)).await?;
+    let digest: Vec<Value> = w
+        .fake
+        .messages_in(SHARE)
+        .into_iter()
+        .filter(|m| m.to_string().contains("Leadership's week"))
+        .collect();
+    assert_eq!(digest.len(), 1, "{digest:?}");
+    assert!(
+        digest[0].to_string().contains("1 post, 1 share"),
+        "{}",
+        digest[0]
+    );
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    assert_eq!(w.fake.gateway.identifies().len(), 1);
+    w.stop().await
+}
