@@ -51,9 +51,6 @@ pub async fn run(
     if platforms.contains(&Platform::Slack) {
         tracing::warn!("this build has no Slack adapter yet: the routine runs and Slack messages wait in the outbox");
     }
-    if platforms.contains(&Platform::Discord) {
-        tracing::warn!("this build sends to Discord but does not receive from it yet (no gateway): replies and clicks are not seen");
-    }
     let result = match config.teams.iter().find(|t| t.platform == Platform::Shell) {
         Some(team) => {
             run_shell(
@@ -66,23 +63,47 @@ pub async fn run(
             .await
         }
         None => {
-            let transports = transports(&config, &engine, &clock).await?;
             let wake = Arc::new(Notify::new());
-            run_loop(engine.clone(), &*clock, transports, wake, shutdown).await
+            let platforms = connect_platforms(&config, &engine, &clock, &wake).await?;
+            let result = run_loop(
+                engine.clone(),
+                &*clock,
+                platforms.transports,
+                wake,
+                shutdown,
+            )
+            .await;
+            if let Some(discord) = platforms.discord {
+                if let Err(e) = discord.stop().await {
+                    tracing::warn!(error = %e, "the Discord gateway did not stop cleanly");
+                }
+            }
+            result
         }
     };
     store.close().await;
     result
 }
 
-/// The platforms' transports for delivery: Discord when it is configured (its slash command registered in each
-/// Discord team's server, idempotently).
-async fn transports(
+/// What `run` connected to: the transports delivery sends through, and the adapters that receive.
+struct Platforms {
+    transports: Vec<Arc<dyn Transport>>,
+    discord: Option<crate::discord::DiscordAdapter>,
+}
+
+/// Connects the configured platforms. Discord: the `/amplify` command is registered in each Discord team's
+/// server (idempotently), the gateway delivers events to the engine, and every event it applies wakes
+/// delivery so replies and forms go out at once.
+async fn connect_platforms(
     config: &Config,
     engine: &Arc<Engine>,
     clock: &Arc<dyn Clock>,
-) -> anyhow::Result<Vec<Arc<dyn Transport>>> {
-    let mut transports: Vec<Arc<dyn Transport>> = Vec::new();
+    wake: &Arc<Notify>,
+) -> anyhow::Result<Platforms> {
+    let mut platforms = Platforms {
+        transports: Vec::new(),
+        discord: None,
+    };
     if let Some(discord) = &config.discord {
         if let (Some(token), Some(app)) = (&discord.bot_token, &discord.application_id) {
             let rest = crate::discord::rest::Rest::new(&discord.api_base_url, token.expose())
@@ -102,16 +123,36 @@ async fn transports(
                     })?;
             }
             let interactions = Arc::new(crate::discord::interactions::Interactions::default());
-            transports.push(Arc::new(crate::discord::DiscordTransport::new(
-                rest,
-                app,
-                engine.store().clone(),
+            platforms
+                .transports
+                .push(Arc::new(crate::discord::DiscordTransport::new(
+                    rest,
+                    app,
+                    engine.store().clone(),
+                    clock.clone(),
+                    interactions.clone(),
+                )));
+            let settings = crate::discord::gateway::GatewaySettings::from_config(discord)
+                .map_err(anyhow::Error::msg)?;
+            let adapter = crate::discord::DiscordAdapter::connect(
+                settings,
+                engine.clone(),
                 clock.clone(),
                 interactions,
-            )));
+                std::future::pending(),
+            )
+            .await?;
+            let mut progress = adapter.progress();
+            let wake = wake.clone();
+            tokio::spawn(async move {
+                while progress.changed().await.is_ok() {
+                    wake.notify_one();
+                }
+            });
+            platforms.discord = Some(adapter);
         }
     }
-    Ok(transports)
+    Ok(platforms)
 }
 
 /// The clock's work and delivery, side by side until shutdown. `wake` lets an adapter that handed the engine

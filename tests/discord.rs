@@ -398,6 +398,11 @@ async fn a_member_who_refuses_dms_is_recorded_not_retried(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
     let w = world(store).await?;
+    let alice = w
+        .store
+        .upsert_person(Platform::Discord, WS, ALICE, w.clock.now())
+        .await?
+        .id();
     w.fake.refuse_dms(ALICE);
     w.enqueue("nudge:1", &dm(ALICE, "Share it?")).await?;
     w.drain(10).await?;
@@ -424,7 +429,11 @@ async fn a_member_who_refuses_dms_is_recorded_not_retried(
         .into_iter()
         .filter(|e| e.action == AUDIT_FAILED)
         .count();
-    assert_eq!(audited, 1, "recorded for the digest");
+    assert_eq!(audited, 1, "audited");
+    assert!(
+        w.store.person(alice).await?.context("alice")?.dms_closed,
+        "recorded on the person, so the routine stops DMing them and the digest names them"
+    );
     Ok(())
 }
 

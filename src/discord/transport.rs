@@ -150,7 +150,7 @@ impl DiscordTransport {
                     scope: DM_OPEN_SCOPE.to_string(),
                 })
             }
-            Some(codes::CANNOT_DM) => Err(SendError::Permanent(format!(
+            Some(codes::CANNOT_DM) => Err(SendError::DmsClosed(format!(
                 "{method_path}: the person does not accept DMs from the bot ({}); they can allow \
                  direct messages from server members in the server's privacy settings; not retried",
                 answer.describe(),
