@@ -18,6 +18,9 @@ use std::time::Duration;
 use support::Case;
 
 const CASES: &[(&str, Case)] = &[
+    ("someone_from_the_server_who_shares_joins_the_team", |s| {
+        Box::pin(someone_from_the_server_who_shares_joins_the_team(s))
+    }),
     (
         "a_community_is_nudged_by_one_post_that_mentions_only_its_opt_in_role",
         |s| Box::pin(a_community_is_nudged_by_one_post_that_mentions_only_its_opt_in_role(s)),
@@ -1082,5 +1085,66 @@ async fn a_community_is_nudged_by_one_post_that_mentions_only_its_opt_in_role(
         .nudges_in_status(None, NudgeStatus::Pending)
         .await?
         .is_empty());
+    Ok(())
+}
+
+async fn someone_from_the_server_who_shares_joins_the_team(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace("networks =", "publish_mode = \"team_shares_text\"\nnudge = \"role_post\"\nopt_in_role = \"amplifiers\"\nnetworks =");
+    let mut w = world(
+        store,
+        &team,
+        Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap(),
+    )
+    .await?;
+    publish_now(&mut w).await?;
+    // Grace holds the opt-in role but never ran /amplify join: the role mention reached her.
+    let out = w.as_("grace", &["/click Shared on X"]).await?;
+    assert!(
+        out.contains("Thanks for sharing on X") && out.contains("1 teammate shared it"),
+        "{out}"
+    );
+    let grace = w
+        .store
+        .person_by_platform_id(Platform::Shell, "demo", "grace")
+        .await?
+        .context("grace")?;
+    let team_id = w
+        .store
+        .team_by_name("Leadership")
+        .await?
+        .context("team")?
+        .id;
+    assert!(w
+        .store
+        .team_people(team_id)
+        .await?
+        .iter()
+        .any(|(p, role)| p.id == grace.id && role.as_str() == "member"));
+    // Someone from another workspace pressing the same button is refused.
+    let post = w.store.shares(amplifier::store::PostId(1)).await?;
+    assert_eq!(post.len(), 1);
+    let forged = Event {
+        platform: Platform::Shell,
+        workspace_id: "elsewhere".into(),
+        person: "mallory".into(),
+        channel: None,
+        key: "x1".into(),
+        kind: EventKind::Button {
+            action: Some(Action::Shared {
+                post: 1,
+                network: amplifier::domain::Network::X,
+            }),
+            raw_id: "sh:1:x".into(),
+        },
+    };
+    w.engine.handle(&forged, w.clock.now()).await?;
+    assert_eq!(
+        w.store.shares(amplifier::store::PostId(1)).await?.len(),
+        1,
+        "not counted"
+    );
+    assert_eq!(w.audit_count("action.refused").await?, 1);
     Ok(())
 }

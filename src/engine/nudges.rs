@@ -297,15 +297,31 @@ pub async fn on_action(
         .await?
         .is_empty()
     {
+        // A person record belongs to one workspace, so this is someone from the team's own server or workspace
+        // who saw the post (a community's opt-in role holder, a channel member): sharing makes them a member.
+        if turn.person().workspace_id != ctx.team.workspace_id
+            || turn.person().platform != ctx.team.platform
+        {
+            turn.audit(
+                Some(ctx.team.id),
+                "action.refused",
+                &format!("post:{}", post.id.0),
+                serde_json::json!({ "reason": "another workspace" }),
+            )
+            .await?;
+            turn.reply("That post belongs to a team you are not part of.");
+            return Ok(());
+        }
+        store
+            .grant_role(ctx.team.id, turn.person().id, Role::Member)
+            .await?;
         turn.audit(
             Some(ctx.team.id),
-            "action.refused",
-            &format!("post:{}", post.id.0),
-            serde_json::json!({ "reason": "not in the team" }),
+            "member.joined",
+            &format!("person:{}", turn.person().platform_user_id),
+            serde_json::json!({ "by": "sharing" }),
         )
         .await?;
-        turn.reply("That post belongs to a team you are not part of.");
-        return Ok(());
     }
     match (action, fields) {
         (Action::Shared { network, .. }, _) => confirm(turn, &ctx, &post, *network, None).await?,
