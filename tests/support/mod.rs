@@ -4,6 +4,8 @@
 // Each test binary uses a part of this module.
 #![allow(dead_code)]
 
+pub mod fake_slack;
+
 use amplifier::store::{self, redact_url, Backend, Store};
 use libtest_mimic::{Arguments, Failed, Trial};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
