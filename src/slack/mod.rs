@@ -2,12 +2,19 @@
 //! escaped, the Web API transport with Slack's pacing, and the events that come back. Only this module knows
 //! Slack's limits and escaping.
 
+pub mod adapter;
 pub mod api;
 pub mod blocks;
 pub mod escape;
+pub mod http;
+pub mod inbound;
 pub mod pacing;
+pub mod receive;
+pub mod signature;
+pub mod socket;
 pub mod transport;
 
+pub use adapter::{connect, SlackConnection, SlackStartError};
 pub use transport::SlackTransport;
 
 /// The event key of an interaction that carries a `trigger_id` (button, command, shortcut). The engine hands
