@@ -3,6 +3,8 @@
 //! limits answered with 429 + `Retry-After` on the test's clock, and failures on demand.
 
 pub mod blockkit;
+pub mod rig;
+pub mod socket;
 pub mod spec;
 
 use amplifier::clock::Clock;
@@ -82,7 +84,8 @@ pub struct FakeSlack {
 /// Requests per minute for a method (Slack's tiers), `None` for unlimited in the fake.
 fn tier(method: &str) -> Option<usize> {
     Some(match method {
-        "apps.connections.open" => 1,
+        // Tier 1 is "1+ per minute"; Slack lets a client reconnect after each `disconnect`.
+        "apps.connections.open" => 10,
         "conversations.open" | "chat.update" => 50,
         "chat.postEphemeral" | "views.open" | "views.publish" | "users.info"
         | "chat.postMessage" => 100,
@@ -181,12 +184,9 @@ impl FakeSlack {
     /// A fresh `trigger_id`, valid for 3 seconds on the fake's clock and once, as Slack's are.
     pub fn new_trigger(&self) -> String {
         let mut world = self.lock();
-        let id = format!(
-            "{}.{}.fake{}",
-            3741996366174u64,
-            world.triggers.len() + 1,
-            world.next_ts
-        );
+        // Unique for the fake's life (the ts counter only grows).
+        world.next_ts += 1;
+        let id = format!("3741996366174.{}.fake", world.next_ts);
         let now = world.clock.now();
         world.triggers.insert(id.clone(), now);
         id
@@ -213,8 +213,11 @@ impl FakeSlack {
         }
     }
 
-    pub fn set_socket_url(&self, url: String) {
-        self.lock().socket_url = Some(url);
+    /// Starts Socket Mode: `apps.connections.open` hands out this server's URL from now on.
+    pub async fn socket_mode(&self) -> socket::FakeSocket {
+        let socket = socket::FakeSocket::start().await;
+        self.lock().socket_url = Some(socket.url.clone());
+        socket
     }
 }
 
