@@ -38,6 +38,8 @@ pub struct SlackRig {
     pub delivery: Delivery,
     pub connection: SlackConnection,
     pub wake: Arc<Notify>,
+    /// Where the adapter's HTTP events routes listen (HTTP mode).
+    pub http: Option<std::net::SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -104,6 +106,17 @@ impl SlackRig {
         )
         .await
         .expect("the adapter connects to the fake");
+        let http = match connection.http_routes.clone() {
+            Some(routes) => {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, routes).await;
+                });
+                Some(addr)
+            }
+            None => None,
+        };
         let delivery = Delivery::new(
             store.clone(),
             vec![connection.transport.clone()],
@@ -123,6 +136,7 @@ impl SlackRig {
             delivery,
             connection,
             wake,
+            http,
             stop: Some(stop),
             _dir: dir,
         }
@@ -159,6 +173,60 @@ impl SlackRig {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// POSTs to the adapter's HTTP events endpoint as Slack would (plain HTTP/1.1), with `headers` added;
+    /// returns the status and body.
+    pub async fn post_http(
+        &self,
+        content_type: &str,
+        body: &str,
+        headers: &[(&str, String)],
+    ) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.http.expect("an HTTP rig");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut request = format!(
+            "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            amplifier::slack::http::PATH,
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            stream.read_to_string(&mut response),
+        )
+        .await
+        .expect("the events endpoint answers within 10 s")
+        .unwrap();
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// Signs `body` as Slack does, at `at` (unix seconds), with `secret`.
+    pub fn signed(secret: &str, at: i64, body: &str) -> Vec<(&'static str, String)> {
+        let ts = at.to_string();
+        vec![
+            (
+                "X-Slack-Signature",
+                amplifier::slack::signature::sign(secret, &ts, body.as_bytes()),
+            ),
+            ("X-Slack-Request-Timestamp", ts),
+        ]
     }
 
     /// Stops Socket Mode and waits for its task to end.
