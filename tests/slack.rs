@@ -209,7 +209,7 @@ async fn hostile_text_reaches_slack_escaped_and_mentions_nobody() {
         "{requests:?}"
     );
     for r in &requests {
-        let payload = serde_json::Value::Object(r.args.clone()).to_string();
+        let payload = blockkit::mrkdwn(&serde_json::Value::Object(r.args.clone()));
         assert!(blockkit::broadcasts(&payload).is_empty(), "{payload}");
         assert_eq!(
             blockkit::user_mentions(&payload),

@@ -113,7 +113,12 @@ fn inline_mrkdwn(parts: &[Inline]) -> String {
         .map(|part| match part {
             Inline::Text(t) => escape(t),
             Inline::Strong(t) if t.trim().is_empty() => escape(t),
-            Inline::Strong(t) => format!("*{}*", escape(t)),
+            // Slack bolds `*text*` only when no space touches the asterisks inside.
+            Inline::Strong(t) => {
+                let start = &t[..t.len() - t.trim_start().len()];
+                let end = &t[t.trim_end().len()..];
+                format!("{start}*{}*{end}", escape(t.trim()))
+            }
             Inline::User(id) if is_user_id(id) => format!("<@{id}>"),
             Inline::User(id) => escape(&format!("@{id}")),
             Inline::Link { url, label } => link(url, label),

@@ -105,6 +105,31 @@ pub fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Slack's link markup in typed text (`<https://x>`, `<https://x|x>`, `<mailto:a@b|a@b>`) back to what the
+/// person pasted, so a pasted post link reads as a plain URL. Mentions stay as they are.
+pub fn plain_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        match tail.find('>') {
+            Some(end) if tail[1..].starts_with("http") || tail[1..].starts_with("mailto:") => {
+                let inner = &tail[1..end];
+                let target = inner.split('|').next().unwrap_or(inner);
+                out.push_str(target.strip_prefix("mailto:").unwrap_or(target));
+                rest = &tail[end + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `<@U123|name>` → `<@U123>`, `<#C123|name>` → `<#C123>`, as the command grammar expects.
 pub fn normalize_mentions(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -155,7 +180,7 @@ pub fn from_callback(callback: &EventCallback, bot_user: &str) -> Option<Event> 
                 && person != bot_user =>
         {
             EventKind::DirectMessage {
-                text: unescape(e.text.as_deref()?),
+                text: unescape(&plain_links(e.text.as_deref()?)),
             }
         }
         "app_home_opened" if e.tab.as_deref().unwrap_or("home") == "home" => EventKind::HomeOpened,

@@ -59,7 +59,7 @@ fn intended_mentions_and_links_are_kept() {
     ]);
     let text = &section_texts(&render_message(&message))[0];
     assert!(text.contains("<@U0ALICE001>"), "{text}");
-    assert!(text.contains("* now*"), "{text}");
+    assert!(text.contains("> *now*<"), "{text}");
     assert!(
         text.contains("<https://example.com/a?b=1&amp;c=2|the post>"),
         "{text}"

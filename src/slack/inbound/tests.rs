@@ -31,6 +31,24 @@ fn a_dm_reply_becomes_a_direct_message_unescaped() {
 }
 
 #[test]
+fn pasted_links_lose_slacks_markup() {
+    assert_eq!(
+        plain_links("mine: <https://www.linkedin.com/posts/a-1?x=1&amp;y=2> and <https://b.example|b.example> <@U1>"),
+        "mine: https://www.linkedin.com/posts/a-1?x=1&amp;y=2 and https://b.example <@U1>"
+    );
+    let cb = callback(
+        serde_json::json!({"type": "message", "user": "U0ALICE001", "channel": "D1",
+        "channel_type": "im", "text": "<https://x.example/p?a=1&amp;b=2>"}),
+    );
+    assert_eq!(
+        from_callback(&cb, "U0FAKEBOT1").unwrap().kind,
+        EventKind::DirectMessage {
+            text: "https://x.example/p?a=1&b=2".into()
+        }
+    );
+}
+
+#[test]
 fn bot_messages_edits_and_channel_messages_are_ignored() {
     for event in [
         serde_json::json!({"type": "message", "user": "U0FAKEBOT1", "channel": "D1", "channel_type": "im", "text": "mine"}),

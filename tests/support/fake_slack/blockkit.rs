@@ -117,7 +117,38 @@ pub fn check_view(view: &Value) -> Vec<String> {
     problems
 }
 
-/// Broadcast mentions anywhere in the serialized payload.
+/// Every text Slack would read as mrkdwn (where `<!channel>` or `<@U…>` would ping): the `text` argument and
+/// every `mrkdwn` text object. Plain text (button labels, titles, an input's initial value) never pings.
+pub fn mrkdwn(args: &Value) -> String {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                if map.get("type").and_then(Value::as_str) == Some("mrkdwn") {
+                    out.extend(map.get("text").and_then(Value::as_str).map(str::to_string));
+                }
+                for value in map.values() {
+                    walk(value, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out: Vec<String> = args["text"]
+        .as_str()
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    for key in ["blocks", "view"] {
+        match &args[key] {
+            Value::String(s) => walk(&serde_json::from_str(s).unwrap_or(Value::Null), &mut out),
+            other => walk(other, &mut out),
+        }
+    }
+    out.join("\n")
+}
+
+/// Broadcast mentions in mrkdwn text (see [`mrkdwn`]).
 pub fn broadcasts(payload: &str) -> Vec<String> {
     BROADCASTS
         .iter()

@@ -63,6 +63,8 @@ struct World {
     ims: HashMap<String, String>,
     /// Messages by (channel, ts): (text, blocks).
     messages: HashMap<(String, String), (String, Value)>,
+    /// (channel, ts) in the order messages were posted.
+    posted: Vec<(String, String)>,
     next_ts: u64,
     failures: HashMap<String, VecDeque<Failure>>,
     /// Accepted calls per rate-limit scope, for the tiers and the per-channel pace.
@@ -129,6 +131,7 @@ impl FakeSlack {
             channels,
             ims: HashMap::new(),
             messages: HashMap::new(),
+            posted: Vec::new(),
             next_ts: 1,
             failures: HashMap::new(),
             calls: HashMap::new(),
@@ -204,6 +207,36 @@ impl FakeSlack {
             .messages
             .get(&(channel.to_string(), ts.to_string()))
             .cloned()
+    }
+
+    /// The messages in a channel as they are now (after updates), oldest first: (ts, text, blocks).
+    pub fn messages_in(&self, channel: &str) -> Vec<(String, String, Value)> {
+        let world = self.lock();
+        world
+            .posted
+            .iter()
+            .filter(|(c, _)| c == channel)
+            .filter_map(|key| {
+                let (text, blocks) = world.messages.get(key)?;
+                Some((key.1.clone(), text.clone(), blocks.clone()))
+            })
+            .collect()
+    }
+
+    /// The action id of the newest button labelled `label` in a channel's messages.
+    pub fn button(&self, channel: &str, label: &str) -> Option<String> {
+        self.messages_in(channel)
+            .iter()
+            .rev()
+            .find_map(|(_, _, blocks)| {
+                blocks.as_array()?.iter().find_map(|block| {
+                    block["elements"].as_array()?.iter().find_map(|e| {
+                        (e["type"] == "button" && e["text"]["text"] == label)
+                            .then(|| e["action_id"].as_str().map(str::to_string))
+                            .flatten()
+                    })
+                })
+            })
     }
 
     pub fn set_status(&self, user: &str, emoji: &str, text: &str) {
@@ -385,8 +418,9 @@ fn answer(
     if text.chars().count() > 40_000 {
         content.push(format!("{method}: text over 40,000 characters"));
     }
-    let serialized = Value::Object(args.clone()).to_string();
-    content.extend(blockkit::broadcasts(&serialized));
+    content.extend(blockkit::broadcasts(&blockkit::mrkdwn(&Value::Object(
+        args.clone(),
+    ))));
     if !content.is_empty() {
         world
             .violations
@@ -503,6 +537,7 @@ fn respond(
                 (channel.clone(), ts.clone()),
                 (text.clone(), blocks.clone()),
             );
+            world.posted.push((channel.clone(), ts.clone()));
             json!({"channel": channel, "ts": ts, "message": {"type": "message", "user": BOT_USER, "ts": ts,
                 "bot_id": "B0FAKEBOT1", "text": text, "blocks": blocks}})
         }

@@ -7,7 +7,7 @@ use amplifier::config::Config;
 use amplifier::delivery::{Delivery, DeliveryConfig, DeliveryReport};
 use amplifier::engine::Engine;
 use amplifier::slack::SlackConnection;
-use amplifier::store::Store;
+use amplifier::store::{OutboxId, OutboxStatus, Store};
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -146,22 +146,33 @@ impl SlackRig {
         self.socket.as_ref().expect("a Socket Mode rig")
     }
 
-    /// Delivery passes until nothing is due within two minutes of test time: after each pass the clock jumps
-    /// to the earliest instant a row was released until (pacing, 429 holds, backoff). Rows waiting for a later
-    /// `not_before`, such as nudges in someone's morning, stay.
+    /// Delivery passes until no row is due within two minutes of test time: between passes the clock jumps to
+    /// the earliest `not_before` of a pending row (pacing, 429 holds, backoff). Rows waiting longer, such as
+    /// nudges for someone's morning, stay.
     pub async fn deliver(&self) -> Vec<DeliveryReport> {
         let deadline = self.clock.now() + chrono::Duration::minutes(2);
         let mut reports = Vec::new();
         loop {
-            let report = self.delivery.run_once(&*self.clock).await.unwrap();
-            let next = report.next_due.filter(|due| *due <= deadline);
-            reports.push(report);
-            match next {
+            reports.push(self.delivery.run_once(&*self.clock).await.unwrap());
+            match self.next_pending(deadline).await {
                 Some(due) if due > self.clock.now() => self.clock.set(due),
                 Some(_) => self.clock.advance(chrono::Duration::milliseconds(10)),
                 None => return reports,
             }
         }
+    }
+
+    /// The earliest `not_before` of a pending outbox row, if it is before `deadline` (rows are numbered from 1).
+    async fn next_pending(&self, deadline: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut earliest: Option<DateTime<Utc>> = None;
+        let mut id = 1;
+        while let Some(row) = self.store.outbox_message(OutboxId(id)).await.unwrap() {
+            if row.status == OutboxStatus::Pending && row.not_before <= deadline {
+                earliest = Some(earliest.map_or(row.not_before, |e| e.min(row.not_before)));
+            }
+            id += 1;
+        }
+        earliest
     }
 
     /// Moves the clock and does the engine's clock work, then delivers.
