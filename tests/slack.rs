@@ -399,3 +399,54 @@ async fn a_modal_opens_with_the_interactions_trigger() {
     );
     rig.assert_clean();
 }
+
+#[test]
+fn the_manifest_matches_what_the_adapter_handles() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/bots/slack/manifest.json");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let commands = &manifest["features"]["slash_commands"];
+    assert_eq!(commands[0]["command"], amplifier::slack::inbound::COMMAND);
+    // Mentions arrive as <@U…|name>, which the adapter normalizes for the command grammar.
+    assert_eq!(commands[0]["should_escape"], true);
+    let shortcut = &manifest["features"]["shortcuts"][0];
+    assert_eq!(shortcut["type"], "message");
+    assert_eq!(shortcut["callback_id"], amplifier::slack::inbound::SHORTCUT);
+    let scopes: Vec<&str> = manifest["oauth_config"]["scopes"]["bot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    for needed in [
+        "chat:write",
+        "im:write",
+        "im:history",
+        "commands",
+        "users:read",
+    ] {
+        assert!(scopes.contains(&needed), "{needed}");
+    }
+    let events: Vec<&str> = manifest["settings"]["event_subscriptions"]["bot_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    for needed in ["message.im", "app_home_opened"] {
+        assert!(events.contains(&needed), "{needed}");
+    }
+    assert_eq!(manifest["settings"]["socket_mode_enabled"], true);
+    assert_eq!(manifest["settings"]["interactivity"]["is_enabled"], true);
+    assert_eq!(manifest["features"]["app_home"]["home_tab_enabled"], true);
+    for url in [
+        &commands[0]["url"],
+        &manifest["settings"]["event_subscriptions"]["request_url"],
+        &manifest["settings"]["interactivity"]["request_url"],
+    ] {
+        assert!(url
+            .as_str()
+            .unwrap()
+            .ends_with(amplifier::slack::http::PATH));
+    }
+}
