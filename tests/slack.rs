@@ -359,6 +359,28 @@ async fn slack_errors_are_permanent_or_retried() {
 }
 
 #[tokio::test]
+async fn a_private_answer_in_a_channel_the_bot_is_not_in_goes_to_the_dm() {
+    let rig = rig().await;
+    rig.enqueue(
+        "private:elsewhere",
+        &Outbound::Private {
+            workspace_id: support::fake_slack::TEAM.to_string(),
+            person: ALICE.into(),
+            channel: Some("C0NOTMEMBR".into()),
+            message: Message::new("Nothing open for you right now.")
+                .say("Nothing open for you right now."),
+        },
+    )
+    .await;
+    rig.drain().await;
+    assert_eq!(rig.status("private:elsewhere").await.0, OutboxStatus::Sent);
+    let dm = rig.fake.calls("chat.postMessage");
+    assert_eq!(dm.len(), 1);
+    assert_eq!(dm[0].args["channel"], rig.fake.im_of(ALICE).as_str());
+    rig.assert_clean();
+}
+
+#[tokio::test]
 async fn a_modal_opens_with_the_interactions_trigger() {
     let rig = rig().await;
     let modal = Modal {

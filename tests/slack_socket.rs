@@ -176,3 +176,62 @@ async fn disconnects_and_dropped_sockets_reconnect_and_unacked_envelopes_are_red
     assert_eq!(rig.fake.violations(), Vec::<String>::new());
     rig.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_get_their_slack_name_zone_and_out_of_office_status_once_a_day() {
+    use amplifier::domain::Platform;
+    let rig = SlackRig::start(Mode::SocketMode, monday()).await;
+    rig.fake
+        .set_status(support::fake_slack::rig::DAN, ":palm_tree:", "");
+    rig.fake.set_status(
+        support::fake_slack::rig::ERIN,
+        ":calendar:",
+        "OOO until Monday",
+    );
+    let people = rig.connection.people.clone();
+
+    let done = people.refresh(rig.now()).await.unwrap();
+    assert_eq!(
+        (done.asked, done.out_of_office, done.rate_limited),
+        (5, 2, false)
+    );
+    let person = |id: &'static str| {
+        let store = rig.store.clone();
+        async move {
+            store
+                .person_by_platform_id(Platform::Slack, TEAM, id)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let dan = person(support::fake_slack::rig::DAN).await;
+    assert!(dan.out_of_office);
+    assert_eq!(dan.time_zone.as_deref(), Some("Asia/Tokyo"));
+    assert_eq!(dan.display_name.as_deref(), Some("dan"));
+    assert!(person(support::fake_slack::rig::ERIN).await.out_of_office);
+    assert!(!person(ALICE).await.out_of_office);
+    // users.info went out as a GET-style read with the user as a query argument, once per person.
+    let asked = rig.fake.calls("users.info");
+    assert_eq!(asked.len(), 5);
+    assert!(asked.iter().all(|r| r.args.contains_key("user")));
+
+    // Within the day nobody is asked again; the day after, everyone is, and a cleared status counts.
+    rig.fake.set_status(support::fake_slack::rig::DAN, "", "");
+    assert_eq!(
+        people
+            .refresh(rig.now() + chrono::Duration::hours(23))
+            .await
+            .unwrap()
+            .asked,
+        0
+    );
+    let done = people
+        .refresh(rig.now() + chrono::Duration::hours(25))
+        .await
+        .unwrap();
+    assert_eq!((done.asked, done.out_of_office), (5, 1));
+    assert!(!person(support::fake_slack::rig::DAN).await.out_of_office);
+    assert_eq!(rig.fake.violations(), Vec::<String>::new());
+    rig.shutdown().await;
+}

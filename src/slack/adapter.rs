@@ -46,6 +46,9 @@ pub struct SlackConnection {
     pub bot_user: String,
     /// The Socket Mode task (ends after `shutdown`); `None` in HTTP mode.
     pub socket_mode: Option<JoinHandle<()>>,
+    /// Names, time zones and out-of-office from Slack: run `slack::people::run` with it (hourly, once a
+    /// day per person).
+    pub people: Arc<super::people::People>,
     /// In HTTP mode, the events routes (`/slack/events`, `/slack/interactive`, `/slack/commands`) to serve
     /// on `http.listen`.
     pub http_routes: Option<axum::Router>,
@@ -102,6 +105,11 @@ pub async fn connect(
         ),
         (None, None) => return Err(SlackStartError::NoEventSource),
     };
+    let people = Arc::new(super::people::People::new(
+        client(bot_token.expose())?,
+        engine.store().clone(),
+        super::people::OutOfOfficeRule::default(),
+    ));
     let transport: Arc<dyn Transport> =
         Arc::new(SlackTransport::new(bot_api, engine.store().clone(), clock));
     tracing::info!(team = %identity.team_id, bot = %identity.user_id, socket_mode = socket_mode.is_some(), "Slack connected");
@@ -110,6 +118,7 @@ pub async fn connect(
         team_id: identity.team_id,
         bot_user: identity.user_id,
         socket_mode,
+        people,
         http_routes,
     })
 }

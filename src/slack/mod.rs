@@ -9,6 +9,7 @@ pub mod escape;
 pub mod http;
 pub mod inbound;
 pub mod pacing;
+pub mod people;
 pub mod receive;
 pub mod signature;
 pub mod socket;

@@ -233,7 +233,7 @@ impl SlackTransport {
                 ..
             } => {
                 let rendered = render_message(message);
-                let _: Nothing = self
+                let ephemeral: Result<Nothing, ApiError> = self
                     .api
                     .post(
                         "chat.postEphemeral",
@@ -244,10 +244,17 @@ impl SlackTransport {
                             blocks: &rendered.blocks,
                         },
                     )
-                    .await
-                    .map_err(sorted)?;
-                // An ephemeral message cannot be updated later: nothing to keep.
-                Ok(Sent::default())
+                    .await;
+                match ephemeral {
+                    // An ephemeral message cannot be updated later: nothing to keep.
+                    Ok(_) => Ok(Sent::default()),
+                    // `/amplify` typed in a channel the bot is not in: answer in the person's DM instead.
+                    Err(ApiError::Slack { code, .. }) if NOT_THERE.contains(&code.as_str()) => {
+                        let dm = self.dm_channel(person).await.map_err(sorted)?;
+                        self.post(&dm, &rendered).await.map_err(sorted)
+                    }
+                    Err(e) => Err(sorted(e)),
+                }
             }
             Outbound::Private {
                 person,
@@ -314,6 +321,9 @@ impl SlackTransport {
         }
     }
 }
+
+/// Errors of chat.postEphemeral that mean "the bot cannot speak in that channel", not "the person is gone".
+const NOT_THERE: &[&str] = &["channel_not_found", "not_in_channel", "is_archived"];
 
 fn post_scope(to: &Destination) -> String {
     match to {
