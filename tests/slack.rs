@@ -422,6 +422,38 @@ async fn a_modal_opens_with_the_interactions_trigger() {
     rig.assert_clean();
 }
 
+#[tokio::test]
+async fn the_home_tab_is_published_within_view_limits() {
+    let rig = rig().await;
+    let api = WebApi::new(&rig.fake.api_url, BOT_TOKEN).unwrap();
+    let transport = SlackTransport::new(api, rig.store.clone(), rig.clock.clone());
+    let mut home = Message::new("Your Amplifier").say("Open questions: 1");
+    for i in 0..70 {
+        home = home.say(format!("Post {i} to share"));
+    }
+    let sent = transport.publish_home(ALICE, &home).await.unwrap();
+    assert_eq!(sent.platform_ref.as_deref(), Some("V0HOME0001"));
+    let published = rig.fake.calls("views.publish");
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].args["user_id"], ALICE);
+    assert_eq!(
+        published[0].args["view"]["blocks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        71
+    );
+    let gone = transport
+        .publish_home("U0NOBODY01", &home)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(gone, amplifier::delivery::SendError::Permanent(_)),
+        "{gone:?}"
+    );
+    rig.assert_clean();
+}
+
 #[test]
 fn the_manifest_matches_what_the_adapter_handles() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/bots/slack/manifest.json");

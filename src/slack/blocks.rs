@@ -266,6 +266,39 @@ pub fn render_message(message: &Message) -> Rendered {
     }
 }
 
+/// The App Home tab (`views.publish`): a message's blocks in a `home` view, within the view's 100 blocks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HomeView {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub blocks: Vec<SlackBlock>,
+}
+
+/// Renders the person's Home tab from the same canonical markup as a message.
+pub fn render_home(message: &Message) -> HomeView {
+    let mut blocks = Vec::new();
+    for block in &message.blocks {
+        // Each block rendered on its own, so the 50-block message cap does not apply; the view's 100 does.
+        let one = Message {
+            fallback: String::new(),
+            blocks: vec![block.clone()],
+        };
+        blocks.extend(render_message(&one).blocks);
+    }
+    if blocks.len() > MAX_VIEW_BLOCKS {
+        blocks.truncate(MAX_VIEW_BLOCKS - 1);
+        blocks.push(SlackBlock::Context {
+            elements: vec![Text::Mrkdwn {
+                text: "_(shortened: type /amplify status for the rest)_".to_string(),
+            }],
+        });
+    }
+    HomeView {
+        kind: "home",
+        blocks,
+    }
+}
+
 /// Renders a form as a modal view within Slack's limits.
 pub fn render_modal(modal: &Modal) -> View {
     let blocks = modal

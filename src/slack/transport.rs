@@ -3,7 +3,9 @@
 //! rate limited, transient and permanent.
 
 use super::api::{ApiError, WebApi};
-use super::blocks::{render_message, render_modal, Rendered, SlackBlock, View};
+use super::blocks::{
+    render_home, render_message, render_modal, HomeView, Rendered, SlackBlock, View,
+};
 use super::pacing::{method_interval, Pacing, Plan, CHANNEL_INTERVAL};
 use super::trigger_of;
 use crate::chat::{Destination, Outbound};
@@ -60,6 +62,12 @@ struct Ephemeral<'a> {
 struct OpenView<'a> {
     trigger_id: &'a str,
     view: &'a View,
+}
+
+#[derive(Serialize)]
+struct PublishHome<'a> {
+    user_id: &'a str,
+    view: &'a HomeView,
 }
 
 #[derive(Serialize)]
@@ -289,6 +297,29 @@ impl SlackTransport {
                 })
             }
         }
+    }
+
+    /// Publishes a person's App Home tab (`views.publish`). Nothing in the outbox asks for this yet: the
+    /// engine's `on_home` needs an `Outbound` op for it (see the adapter's notes); this is the Slack half.
+    pub async fn publish_home(
+        &self,
+        person: &str,
+        message: &crate::chat::Message,
+    ) -> Result<Sent, SendError> {
+        let published: ViewOpened = self
+            .api
+            .post(
+                "views.publish",
+                &PublishHome {
+                    user_id: person,
+                    view: &render_home(message),
+                },
+            )
+            .await
+            .map_err(|e| sort(e, "views.publish"))?;
+        Ok(Sent {
+            platform_ref: Some(published.view.id),
+        })
     }
 
     /// The channel and ts of the message an `Update` replaces.

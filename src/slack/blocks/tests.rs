@@ -168,3 +168,16 @@ fn the_fallback_is_always_set() {
     let rendered = render_message(&Message::new("x".repeat(50_000)));
     assert_eq!(rendered.text.chars().count(), MAX_FALLBACK_TEXT);
 }
+
+#[test]
+fn the_home_tab_allows_100_blocks() {
+    let mut message = Message::new("home");
+    for i in 0..150 {
+        message = message.say(format!("line {i} <!here>"));
+    }
+    let home = render_home(&message);
+    assert_eq!(home.kind, "home");
+    assert_eq!(home.blocks.len(), MAX_VIEW_BLOCKS);
+    let json = serde_json::to_string(&home).unwrap();
+    assert!(!json.contains("<!here>") && json.contains("line 98 ") && json.contains("shortened"));
+}

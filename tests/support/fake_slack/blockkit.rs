@@ -108,7 +108,7 @@ pub fn check_view(view: &Value) -> Vec<String> {
             problems.push(format!("view {key} over 24 characters"));
         }
     }
-    if len(&view["title"]["text"]) == 0 {
+    if len(&view["title"]["text"]) == 0 && view["type"] != "home" {
         problems.push("view without a title".to_string());
     }
     if len(&view["callback_id"]) > 255 {

@@ -579,7 +579,15 @@ fn respond(
                 "callback_id": view["callback_id"], "blocks": view["blocks"]}})
         }
         "views.publish" => {
-            json!({"view": {"id": "V0HOME0001", "team_id": TEAM, "hash": "1.home", "type": "home"}})
+            if !world.users.contains_key(arg(args, "user_id")) {
+                return err("user_not_found");
+            }
+            let view = json_arg(args, "view").unwrap_or(json!({}));
+            if view["type"] != "home" {
+                return err("invalid_arguments");
+            }
+            json!({"view": {"id": "V0HOME0001", "team_id": TEAM, "hash": "1.home", "type": "home",
+                "blocks": view["blocks"]}})
         }
         "users.info" => {
             let Some(user) = world.users.get(arg(args, "user")) else {
