@@ -235,3 +235,31 @@ async fn people_get_their_slack_name_zone_and_out_of_office_status_once_a_day() 
     assert_eq!(rig.fake.violations(), Vec::<String>::new());
     rig.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_envelope_the_engine_could_not_apply_is_left_unacknowledged_for_slack_to_redeliver() {
+    let rig = SlackRig::start(Mode::SocketMode, monday()).await;
+    let socket = rig.socket().clone();
+    socket
+        .wait_for("a connection", WITHIN, |s| s.live() == 1)
+        .await;
+    // The database goes away: the engine cannot record the event.
+    rig.store.close().await;
+    let failed = socket.push(
+        "slash_commands",
+        command(&rig, ALICE, "status", &rig.fake.new_trigger()),
+    );
+    // Envelopes are handled in order, so once a later one (which needs no database) is acknowledged, the
+    // first has been handled too, and was not acknowledged.
+    let reaction = json!({"token": "x", "team_id": TEAM, "api_app_id": "A0FAKEAPP1", "type": "event_callback",
+        "event_id": "EvREACT001", "event_time": 1795671261,
+        "event": {"type": "reaction_added", "user": ALICE, "reaction": "tada", "event_ts": "1"}});
+    let ignored = socket.push("events_api", reaction);
+    acked(&rig, &ignored).await;
+    assert!(
+        !socket.acked(&failed),
+        "an envelope that was not applied must not be acknowledged"
+    );
+    assert_eq!(socket.redeliver_unacked(), 1, "Slack would send it again");
+    rig.shutdown().await;
+}
