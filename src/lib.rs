@@ -16,6 +16,7 @@ pub mod rounds;
 pub mod runner;
 pub mod schedule;
 pub mod shell;
+pub mod slack;
 pub mod store;
 pub mod teams;
 pub mod telemetry;

@@ -11,7 +11,7 @@ use anyhow::Context;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 /// The longest the loop sleeps, so a changed clock or a new leader zone is noticed within a minute.
 const MAX_NAP: Duration = Duration::from_secs(60);
@@ -47,10 +47,6 @@ pub async fn run(
         config.scheduler.catch_up_window.0,
     ));
     engine.load_prompt_packs().await?;
-    let platforms = config.platforms_in_use();
-    if platforms.contains(&Platform::Slack) {
-        tracing::warn!("this build has no Slack adapter yet: the routine runs and Slack messages wait in the outbox");
-    }
     let result = match config.teams.iter().find(|t| t.platform == Platform::Shell) {
         Some(team) => {
             run_shell(
@@ -64,19 +60,26 @@ pub async fn run(
         }
         None => {
             let wake = Arc::new(Notify::new());
-            let platforms = connect_platforms(&config, &engine, &clock, &wake).await?;
+            let (stop, stopped) = watch::channel(false);
+            let platforms = connect_platforms(&config, &engine, &clock, &wake, &stopped).await?;
             let result = run_loop(
                 engine.clone(),
                 &*clock,
                 platforms.transports,
                 wake,
+                &stop,
+                stopped,
                 shutdown,
             )
             .await;
+            let _ = stop.send(true);
             if let Some(discord) = platforms.discord {
                 if let Err(e) = discord.stop().await {
                     tracing::warn!(error = %e, "the Discord gateway did not stop cleanly");
                 }
+            }
+            for task in platforms.tasks {
+                let _ = task.await;
             }
             result
         }
@@ -89,21 +92,71 @@ pub async fn run(
 struct Platforms {
     transports: Vec<Arc<dyn Transport>>,
     discord: Option<crate::discord::DiscordAdapter>,
+    /// Background tasks (Slack Socket Mode, people sync, the HTTP listener) that end once `stop` is sent.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Connects the configured platforms. Discord: the `/amplify` command is registered in each Discord team's
-/// server (idempotently), the gateway delivers events to the engine, and every event it applies wakes
-/// delivery so replies and forms go out at once.
+/// Resolves once the run is stopping.
+async fn until_stopped(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+/// Connects the configured platforms. Slack: Socket Mode (or the HTTP events routes on `http.listen`), the
+/// daily people sync, and the transport. Discord: the `/amplify` command is registered in each Discord team's
+/// server (idempotently), the gateway delivers events to the engine. Every event an adapter applies wakes
+/// delivery, so replies and forms go out at once (forms must answer within the platforms' 3 seconds).
 async fn connect_platforms(
     config: &Config,
     engine: &Arc<Engine>,
     clock: &Arc<dyn Clock>,
     wake: &Arc<Notify>,
+    stopped: &watch::Receiver<bool>,
 ) -> anyhow::Result<Platforms> {
     let mut platforms = Platforms {
         transports: Vec::new(),
         discord: None,
+        tasks: Vec::new(),
     };
+    if let Some(slack) = config.slack.as_ref().filter(|s| s.bot_token.is_some()) {
+        let connection = crate::slack::connect(
+            slack,
+            engine.clone(),
+            clock.clone(),
+            wake.clone(),
+            until_stopped(stopped.clone()),
+        )
+        .await?;
+        tracing::info!(workspace = %connection.team_id, bot = %connection.bot_user, "connected to Slack");
+        platforms.transports.push(connection.transport.clone());
+        platforms.tasks.push(tokio::spawn(crate::slack::people::run(
+            connection.people.clone(),
+            clock.clone(),
+            until_stopped(stopped.clone()),
+        )));
+        if let Some(task) = connection.socket_mode {
+            platforms.tasks.push(task);
+        }
+        if let Some(routes) = connection.http_routes {
+            let listener = tokio::net::TcpListener::bind(config.http.listen)
+                .await
+                .with_context(|| {
+                    format!(
+                        "listening on {} (http.listen) for Slack events",
+                        config.http.listen
+                    )
+                })?;
+            tracing::info!(address = %config.http.listen, "Slack events over HTTP");
+            let shutdown = until_stopped(stopped.clone());
+            platforms.tasks.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, routes)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                {
+                    tracing::error!(error = %e, "the Slack events listener failed");
+                }
+            }));
+        }
+    }
     if let Some(discord) = &config.discord {
         if let (Some(token), Some(app)) = (&discord.bot_token, &discord.application_id) {
             let rest = crate::discord::rest::Rest::new(&discord.api_base_url, token.expose())
@@ -157,11 +210,14 @@ async fn connect_platforms(
 
 /// The clock's work and delivery, side by side until shutdown. `wake` lets an adapter that handed the engine
 /// an event have its reply delivered at once rather than at the next minute.
+#[allow(clippy::too_many_arguments)]
 async fn run_loop(
     engine: Arc<Engine>,
     clock: &dyn Clock,
     transports: Vec<Arc<dyn Transport>>,
     wake: Arc<Notify>,
+    stop: &watch::Sender<bool>,
+    stopped: watch::Receiver<bool>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let owner = format!(
@@ -174,10 +230,6 @@ async fn run_loop(
         transports,
         DeliveryConfig::new(owner),
     )?;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
     tracing::info!("scheduler running");
     let ticking = async {
         let mut stopped = stopped.clone();

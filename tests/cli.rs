@@ -42,6 +42,10 @@ fn main() {
         ),
         Trial::test("help_and_version", help_and_version),
         Trial::test(
+            "run_connects_to_slack_in_socket_mode_and_delivers_prompts",
+            run_connects_to_slack_in_socket_mode_and_delivers_prompts,
+        ),
+        Trial::test(
             "run_registers_the_command_and_delivers_prompts_to_discord",
             run_registers_the_command_and_delivers_prompts_to_discord,
         ),
@@ -615,6 +619,95 @@ prompt_schedule = "* * * * *"
             .any(|r| r.method == "POST" && r.path == "/users/@me/channels"),
         "the DM channel is opened"
     );
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()?;
+    let exit = wait_with_deadline(&mut child, Duration::from_secs(30))?;
+    assert!(
+        exit.success(),
+        "graceful exit: {exit:?}\n{}",
+        log.lock().unwrap().join("\n")
+    );
+    drop(rt);
+    Ok(())
+}
+
+fn run_connects_to_slack_in_socket_mode_and_delivers_prompts() -> Result<(), Failed> {
+    use support::fake_slack::{FakeSlack, APP_TOKEN, BOT_TOKEN, TEAM};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (fake, _socket) = rt.block_on(async {
+        let fake = FakeSlack::start(std::sync::Arc::new(amplifier::clock::SystemClock)).await;
+        let socket = fake.socket_mode().await;
+        (fake, socket)
+    });
+    let dir = tempfile::tempdir()?;
+    let config = format!(
+        r#"[log]
+format = "json"
+[slack]
+bot_token = "{BOT_TOKEN}"
+app_token = "{APP_TOKEN}"
+api_base_url = "{}"
+[[teams]]
+name = "Leadership"
+platform = "slack"
+workspace_id = "{TEAM}"
+leaders = ["U0ALICE001"]
+self_approval = true
+share_channel = "C0AMPLIFY1"
+time_zone = "UTC"
+prompt_schedule = "* * * * *"
+"#,
+        fake.api_url
+    );
+    let path = write_config(dir.path(), &config);
+    let mut child = amplifier()
+        .arg("run")
+        .arg("--config")
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take().expect("piped stderr");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let prompted = |fake: &FakeSlack| {
+        fake.calls("chat.postMessage").iter().any(|r| {
+            serde_json::Value::Object(r.args.clone())
+                .to_string()
+                .contains("Your question this week")
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !prompted(&fake) {
+        if std::time::Instant::now() > deadline || child.try_wait()?.is_some() {
+            let _ = child.kill();
+            return Err(format!(
+                "no prompt reached the fake Slack; calls {:?}\nlog:\n{}",
+                fake.requests()
+                    .iter()
+                    .map(|r| format!("{} {}", r.method, r.status))
+                    .collect::<Vec<_>>(),
+                log.lock().unwrap().join("\n")
+            )
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for method in ["auth.test", "apps.connections.open", "conversations.open"] {
+        assert!(!fake.calls(method).is_empty(), "{method} was called");
+    }
     assert_eq!(fake.violations(), Vec::<String>::new());
     Command::new("kill")
         .arg("-TERM")

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fake_discord;
+pub mod fake_slack;
 
 use amplifier::store::{self, redact_url, Backend, Store};
 use libtest_mimic::{Arguments, Failed, Trial};

@@ -1,0 +1,147 @@
+//! Slack's rate limits as a pacing model: each Web API method's tier (per workspace) and chat.postMessage's one
+//! message per second per channel. Rows get successive reserved slots, so a burst leaves evenly spaced.
+
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A method's documented tier, as the spacing between two calls that keeps within it.
+pub fn method_interval(method: &str) -> Duration {
+    let per_minute: u64 = match method {
+        // Tier 1.
+        "apps.connections.open" => 1,
+        // Tier 2.
+        "users.list" | "conversations.list" => 20,
+        // Tier 3.
+        "conversations.open"
+        | "chat.update"
+        | "conversations.history"
+        | "conversations.replies" => 50,
+        // Tier 4.
+        "chat.postEphemeral" | "views.open" | "views.update" | "views.publish" | "users.info" => {
+            100
+        }
+        _ => 20,
+    };
+    Duration::from_millis(60_000 / per_minute)
+}
+
+/// chat.postMessage: about one message per second per channel.
+pub const CHANNEL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The scopes one send uses, each with the spacing it needs.
+pub type Plan = Vec<(String, Duration)>;
+
+/// Reserved slots per scope and per row.
+#[derive(Debug, Default)]
+pub struct Pacing {
+    next_free: HashMap<String, DateTime<Utc>>,
+    /// The slot a row was given, so the row is let through when it comes back at that time.
+    reserved: HashMap<i64, DateTime<Utc>>,
+    /// 429 holds per scope: they apply to rows that reserved a slot before the 429 came, too.
+    holds: HashMap<String, DateTime<Utc>>,
+}
+
+impl Pacing {
+    /// When row `row` may go: `None` now, or the instant it was given (reserving it for this row).
+    pub fn wait_before(
+        &mut self,
+        row: i64,
+        plan: &Plan,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        if let Some(slot) = self.reserved.get(&row).copied() {
+            let held = plan
+                .iter()
+                .filter_map(|(scope, _)| self.holds.get(scope).copied())
+                .fold(slot, |a, b| a.max(b));
+            if held > now {
+                self.reserved.insert(row, held);
+                return Some(held);
+            }
+            self.reserved.remove(&row);
+            // Held past its slot (a 429 on the scope): it goes now, so the scope's next call waits for it.
+            for (scope, interval) in plan {
+                let after = now + chrono::Duration::from_std(*interval).unwrap_or_default();
+                let next = self.next_free.entry(scope.clone()).or_insert(after);
+                if *next < after {
+                    *next = after;
+                }
+            }
+            return None;
+        }
+        let slot = plan
+            .iter()
+            .filter_map(|(scope, _)| self.next_free.get(scope).copied())
+            .fold(now, |a, b| a.max(b));
+        for (scope, interval) in plan {
+            let interval = chrono::Duration::from_std(*interval).unwrap_or_default();
+            self.next_free.insert(scope.clone(), slot + interval);
+        }
+        if slot > now {
+            self.reserved.insert(row, slot);
+            Some(slot)
+        } else {
+            None
+        }
+    }
+
+    /// After a 429: nothing in `scope` before `until`.
+    pub fn hold(&mut self, scope: &str, until: DateTime<Utc>) {
+        let held = self.holds.entry(scope.to_string()).or_insert(until);
+        if *held < until {
+            *held = until;
+        }
+        let next = self.next_free.entry(scope.to_string()).or_insert(until);
+        if *next < until {
+            *next = until;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
+    }
+
+    #[test]
+    fn a_burst_to_one_channel_leaves_a_second_apart() {
+        let mut pacing = Pacing::default();
+        let plan: Plan = vec![("chat.postMessage:C1".into(), CHANNEL_INTERVAL)];
+        let slots: Vec<_> = (1..=4)
+            .map(|row| pacing.wait_before(row, &plan, at(0)))
+            .collect();
+        assert_eq!(slots, vec![None, Some(at(1)), Some(at(2)), Some(at(3))]);
+        // A row that comes back at its slot goes; early, it is told the same slot again.
+        assert_eq!(pacing.wait_before(3, &plan, at(1)), Some(at(2)));
+        assert_eq!(pacing.wait_before(3, &plan, at(2)), None);
+
+        // Another channel is not held up by the first one's pace.
+        let other: Plan = vec![("chat.postMessage:C2".into(), CHANNEL_INTERVAL)];
+        assert_eq!(pacing.wait_before(9, &other, at(0)), None);
+        // A row let through late (held by a 429) pushes the next one back.
+        assert_eq!(pacing.wait_before(1000, &plan, at(20)), None);
+        assert_eq!(pacing.wait_before(1000, &plan, at(20)), Some(at(21)));
+    }
+
+    #[test]
+    fn tiers_space_calls_and_a_hold_pushes_them_back() {
+        let mut pacing = Pacing::default();
+        let plan: Plan = vec![("chat.update".into(), method_interval("chat.update"))];
+        assert_eq!(pacing.wait_before(1, &plan, at(0)), None);
+        assert_eq!(
+            pacing.wait_before(2, &plan, at(0)),
+            Some(at(0) + chrono::Duration::milliseconds(1200))
+        );
+        let reserved = pacing.wait_before(3, &plan, at(0)).unwrap();
+        pacing.hold("chat.update", at(30));
+        assert_eq!(pacing.wait_before(4, &plan, at(0)), Some(at(30)));
+        // A row that reserved its slot before the 429 waits for the hold too.
+        assert_eq!(pacing.wait_before(3, &plan, reserved), Some(at(30)));
+        assert_eq!(pacing.wait_before(3, &plan, at(30)), None);
+    }
+}

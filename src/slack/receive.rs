@@ -1,0 +1,134 @@
+//! Applying what Slack sent: a payload becomes a chat event, the engine applies it within the ack deadline, and
+//! the delivery workers are woken. Shared by Socket Mode and HTTP events.
+
+use super::inbound::{
+    from_callback, from_command, from_interaction, EventCallback, Interaction, SlashCommand,
+};
+use crate::chat::Event;
+use crate::clock::Clock;
+use crate::engine::{Engine, Handled};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Slack wants every envelope acknowledged within 3 seconds; the engine gets this long, then the ack goes
+/// anyway and the work finishes in the background.
+pub const ACK_WITHIN: Duration = Duration::from_secs(2);
+
+/// What to tell Slack about one envelope or request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing for us (another app's command, a link button, an edit): acknowledge.
+    Ignored,
+    Applied,
+    /// Seen before (a redelivery): acknowledge, nothing changed.
+    Duplicate,
+    /// Still being applied when the deadline came: acknowledge; it finishes in the background.
+    Pending,
+    /// The engine failed (e.g. the database is down): do not acknowledge, so Slack delivers it again.
+    Failed(String),
+}
+
+impl Outcome {
+    pub fn ack(&self) -> bool {
+        !matches!(self, Outcome::Failed(_))
+    }
+}
+
+/// The kinds of payload Slack delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadKind {
+    EventsApi,
+    Interactive,
+    SlashCommand,
+}
+
+/// Turns payloads into engine calls.
+pub struct Receiver {
+    engine: Arc<Engine>,
+    clock: Arc<dyn Clock>,
+    /// Our own user id (from auth.test): our own messages are never a reply.
+    bot_user: String,
+    wake: Arc<Notify>,
+}
+
+impl Receiver {
+    pub fn new(
+        engine: Arc<Engine>,
+        clock: Arc<dyn Clock>,
+        bot_user: String,
+        wake: Arc<Notify>,
+    ) -> Receiver {
+        Receiver {
+            engine,
+            clock,
+            bot_user,
+            wake,
+        }
+    }
+
+    /// The chat event in a payload, if it is one Amplifier acts on.
+    pub fn event(
+        &self,
+        kind: PayloadKind,
+        payload: &serde_json::Value,
+    ) -> Result<Option<Event>, String> {
+        let unreadable = |e: serde_json::Error| format!("unreadable {kind:?} payload: {e}");
+        Ok(match kind {
+            PayloadKind::EventsApi => {
+                if payload["type"] != "event_callback" {
+                    return Ok(None);
+                }
+                let callback: EventCallback =
+                    serde_json::from_value(payload.clone()).map_err(unreadable)?;
+                from_callback(&callback, &self.bot_user)
+            }
+            PayloadKind::Interactive => {
+                let interaction: Interaction =
+                    serde_json::from_value(payload.clone()).map_err(unreadable)?;
+                from_interaction(&interaction)
+            }
+            PayloadKind::SlashCommand => {
+                let command: SlashCommand =
+                    serde_json::from_value(payload.clone()).map_err(unreadable)?;
+                from_command(&command)
+            }
+        })
+    }
+
+    /// Applies a payload, waiting at most [`ACK_WITHIN`].
+    pub async fn receive(&self, kind: PayloadKind, payload: &serde_json::Value) -> Outcome {
+        match self.event(kind, payload) {
+            Ok(Some(event)) => self.apply(event).await,
+            Ok(None) => Outcome::Ignored,
+            Err(e) => {
+                // Acknowledged anyway: a payload we cannot read will not become readable by redelivery.
+                tracing::warn!(error = %e, "ignored a Slack payload");
+                Outcome::Ignored
+            }
+        }
+    }
+
+    async fn apply(&self, event: Event) -> Outcome {
+        let engine = self.engine.clone();
+        let wake = self.wake.clone();
+        let now = self.clock.now();
+        let task = tokio::spawn(async move {
+            let handled = engine.handle(&event, now).await;
+            if matches!(handled, Ok(Handled::Applied)) {
+                wake.notify_one();
+            }
+            handled.map_err(|e| format!("{e}"))
+        });
+        match tokio::time::timeout(ACK_WITHIN, task).await {
+            Ok(Ok(Ok(Handled::Applied))) => Outcome::Applied,
+            Ok(Ok(Ok(Handled::Duplicate))) => Outcome::Duplicate,
+            Ok(Ok(Err(e))) => {
+                tracing::error!(error = %e, "a Slack event could not be applied; Slack will deliver it again");
+                Outcome::Failed(e)
+            }
+            Ok(Err(join)) => Outcome::Failed(format!("the event handler stopped: {join}")),
+            Err(_) => Outcome::Pending,
+        }
+    }
+}
