@@ -263,3 +263,37 @@ async fn an_envelope_the_engine_could_not_apply_is_left_unacknowledged_for_slack
     assert_eq!(socket.redeliver_unacked(), 1, "Slack would send it again");
     rig.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_the_home_tab_publishes_what_is_open_for_the_person() {
+    let rig = SlackRig::start(Mode::SocketMode, monday()).await;
+    rig.socket()
+        .wait_for("the first connection", WITHIN, |s| s.live() == 1)
+        .await;
+    let payload = json!({"token": "x", "team_id": TEAM, "api_app_id": "A0FAKEAPP1", "type": "event_callback",
+        "event_id": "Ev0HOME0001", "event_time": 1795671261,
+        "event": {"type": "app_home_opened", "user": ALICE, "channel": rig.fake.im_of(ALICE), "tab": "home",
+            "event_ts": "1795671261.951547"}});
+    let id = rig.socket().push("events_api", payload);
+    acked(&rig, &id).await;
+    rig.deliver().await;
+    let published = rig.fake.calls("views.publish");
+    assert_eq!(
+        published.len(),
+        1,
+        "{:?}",
+        rig.fake
+            .requests()
+            .iter()
+            .map(|r| r.method.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(published[0].args["user_id"], ALICE);
+    let view = published[0].args["view"].to_string();
+    assert!(
+        view.contains("What's open for you") && view.contains("New draft"),
+        "{view}"
+    );
+    assert_eq!(rig.fake.violations(), Vec::<String>::new());
+    rig.shutdown().await;
+}

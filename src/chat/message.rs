@@ -246,6 +246,12 @@ pub enum Outbound {
         channel: Option<String>,
         message: Message,
     },
+    /// Show `person` their home view (Slack's App Home tab): open asks, drafts, posts to share, stats.
+    Home {
+        workspace_id: String,
+        person: String,
+        message: Message,
+    },
     /// Open a form for `person` in answer to the interaction `trigger` (platforms require a fresh one).
     OpenModal {
         workspace_id: String,

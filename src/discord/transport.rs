@@ -101,6 +101,7 @@ impl DiscordTransport {
                 .map_or_else(|| DM_OPEN_SCOPE.to_string(), |c| format!("channel:{c}")),
             Outbound::Update { original_key, .. } => format!("edit:{original_key}"),
             Outbound::Private { .. } | Outbound::OpenModal { .. } => INTERACTION_SCOPE.to_string(),
+            Outbound::Home { .. } => "home".to_string(),
         }
     }
 
@@ -415,6 +416,10 @@ impl Transport for DiscordTransport {
                 ..
             } => self.private(row, workspace_id, person, message).await,
             Outbound::OpenModal { trigger, modal, .. } => self.open_modal(trigger, modal).await,
+            // Discord has no home tab, and never sends the event that asks for one.
+            Outbound::Home { .. } => Err(SendError::Permanent(
+                "Discord has no home tab to publish".into(),
+            )),
         }
     }
 }

@@ -117,8 +117,28 @@ pub async fn on_command(
     Ok(())
 }
 
-/// The home tab opened: nothing to do until an adapter can show a home view.
-pub async fn on_home(_engine: &Engine, _turn: &mut Turn<'_>) -> Result<(), EngineError> {
+/// The home tab opened: what is open for the person, their numbers, and (for leaders) a new draft.
+pub async fn on_home(_engine: &Engine, turn: &mut Turn<'_>) -> Result<(), EngineError> {
+    let now = turn.now();
+    let status = status(turn).await?;
+    let stats = stats(turn, now).await?;
+    let mut message = crate::chat::Message::new("Amplifier")
+        .section(vec![crate::chat::Inline::Strong(
+            "What's open for you".into(),
+        )])
+        .say(status)
+        .section(vec![crate::chat::Inline::Strong(
+            "Your teams this week".into(),
+        )])
+        .say(stats);
+    if leader_team(turn).await?.is_some() {
+        message = message.buttons(vec![crate::chat::Button::primary(
+            "New draft",
+            Action::NewDraft,
+        )]);
+    }
+    message = message.context("Type /amplify help for everything I understand.");
+    turn.home(message);
     Ok(())
 }
 

@@ -133,6 +133,25 @@ impl<'a> Turn<'a> {
         )
     }
 
+    /// Shows the person who acted their home view.
+    pub fn home(&mut self, message: Message) {
+        let event = self.event();
+        let op = Outbound::Home {
+            workspace_id: event.workspace_id.clone(),
+            person: event.person.clone(),
+            message,
+        };
+        let key = self.next_key();
+        self.push(
+            key,
+            event.platform,
+            &event.workspace_id,
+            Lane::Interactive,
+            &op,
+            self.now,
+        );
+    }
+
     /// Opens a form for the person who acted, in answer to this event.
     pub fn open_modal(&mut self, modal: Modal) {
         let event = self.event();

@@ -231,6 +231,16 @@ impl Transport for ShellTransport {
                 self.world
                     .show(format!("→ #{channel} (updated):"), None, message, "update");
             }
+            Outbound::Home {
+                person, message, ..
+            } => {
+                self.world.show(
+                    format!("→ home tab of {person}:"),
+                    Some(person),
+                    message,
+                    "home",
+                );
+            }
             Outbound::Private {
                 person, message, ..
             } => {

@@ -158,6 +158,7 @@ impl SlackTransport {
                 CHANNEL_INTERVAL,
             )],
             Outbound::OpenModal { .. } => vec![method("views.open")],
+            Outbound::Home { .. } => vec![method("views.publish")],
         }
     }
 
@@ -275,6 +276,9 @@ impl SlackTransport {
                     .await
                     .map_err(sorted)
             }
+            Outbound::Home {
+                person, message, ..
+            } => self.publish_home(person, message).await,
             Outbound::OpenModal { trigger, modal, .. } => {
                 let Some(trigger_id) = trigger_of(trigger) else {
                     return Err(SendError::Permanent(format!(
@@ -299,8 +303,7 @@ impl SlackTransport {
         }
     }
 
-    /// Publishes a person's App Home tab (`views.publish`). Nothing in the outbox asks for this yet: the
-    /// engine's `on_home` needs an `Outbound` op for it (see the adapter's notes); this is the Slack half.
+    /// Publishes a person's App Home tab (`views.publish`), for `Outbound::Home`.
     pub async fn publish_home(
         &self,
         person: &str,
@@ -373,6 +376,7 @@ fn primary_scope(op: &Outbound) -> String {
         } => "chat.postEphemeral".to_string(),
         Outbound::Private { person, .. } => post_scope(&Destination::Person(person.clone())),
         Outbound::OpenModal { .. } => "views.open".to_string(),
+        Outbound::Home { .. } => "views.publish".to_string(),
     }
 }
 
