@@ -142,6 +142,19 @@ pub struct SlackConfig {
     /// The Web API base URL (GovSlack and proxies use other hosts; tests use a loopback fake).
     #[serde(default = "default_slack_api")]
     pub api_base_url: String,
+    /// What in a Slack status marks a person out of office (no prompts or nudges while it is set).
+    #[serde(default)]
+    pub out_of_office: Option<OutOfOfficeStatus>,
+}
+
+/// Status emojis (`:palm_tree:`) and whole words (`OOO`, `vacation`) that mean out of office, case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutOfOfficeStatus {
+    #[serde(default)]
+    pub emojis: Vec<String>,
+    #[serde(default)]
+    pub words: Vec<String>,
 }
 
 impl SlackConfig {
@@ -151,6 +164,7 @@ impl SlackConfig {
             app_token: None,
             signing_secret: None,
             api_base_url: default_slack_api(),
+            out_of_office: None,
         }
     }
 

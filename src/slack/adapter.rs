@@ -108,7 +108,13 @@ pub async fn connect(
     let people = Arc::new(super::people::People::new(
         client(bot_token.expose())?,
         engine.store().clone(),
-        super::people::OutOfOfficeRule::default(),
+        config.out_of_office.as_ref().map_or_else(
+            super::people::OutOfOfficeRule::default,
+            |rule| super::people::OutOfOfficeRule {
+                emojis: rule.emojis.clone(),
+                words: rule.words.clone(),
+            },
+        ),
     ));
     let transport: Arc<dyn Transport> =
         Arc::new(SlackTransport::new(bot_api, engine.store().clone(), clock));
