@@ -31,7 +31,11 @@ pub enum Command {
     /// Run the bot: migrate the database, sync the teams from the config, and run every team's routine.
     Run,
     /// Validate the configuration and print a summary with each team's next prompt times.
-    Check,
+    Check {
+        /// Also ask Slack whether the bot token is valid and has every scope the app needs.
+        #[arg(long)]
+        live: bool,
+    },
     /// Apply the database migrations and exit.
     Migrate,
     /// Run a scripted week of the routine offline (shell adapter, temporary SQLite) and print it.
@@ -44,9 +48,16 @@ pub fn main() -> ExitCode {
     let env = |key: &str| std::env::var(key).ok();
     let now = SystemClock.now();
     let result = match cli.command {
-        Command::Check => check(&cli.config, &env, now)
-            .map(|summary| print!("{summary}"))
-            .map_err(anyhow::Error::from),
+        Command::Check { live } => check(&cli.config, &env, now)
+            .map_err(anyhow::Error::from)
+            .and_then(|summary| {
+                print!("{summary}");
+                if live {
+                    block_on(check_live(&cli.config, &env))
+                } else {
+                    Ok(())
+                }
+            }),
         Command::Migrate => block_on(migrate(&cli.config, &env)),
         Command::Run => block_on(run(&cli.config, &env)),
         Command::Demo => block_on(async {
@@ -206,6 +217,34 @@ fn plural(n: usize) -> &'static str {
     } else {
         "s"
     }
+}
+
+/// `amplifier check --live`: the Slack bot token's validity and scopes, asked of Slack itself.
+async fn check_live(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    let config = Config::load(path, env)?;
+    let Some(slack) = config.slack.as_ref() else {
+        println!("live: nothing to check (no [slack] section)");
+        return Ok(());
+    };
+    let Some(token) = &slack.bot_token else {
+        anyhow::bail!(
+            "slack.bot_token is missing: set it, or {}",
+            crate::config::ENV_SLACK_BOT_TOKEN
+        );
+    };
+    let result = crate::slack::scopes::check_bot_token(&slack.api_base_url, token.expose())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    if !result.missing_scopes.is_empty() {
+        anyhow::bail!(crate::slack::scopes::missing_scopes_message(
+            &result.missing_scopes
+        ));
+    }
+    println!(
+        "live: the Slack bot token works for workspace {} and has every scope the app needs.",
+        result.team_id
+    );
+    Ok(())
 }
 
 /// What to tell someone who runs the bot with nothing to talk to.

@@ -42,6 +42,10 @@ fn main() {
         ),
         Trial::test("help_and_version", help_and_version),
         Trial::test(
+            "check_live_reports_missing_slack_scopes",
+            check_live_reports_missing_slack_scopes,
+        ),
+        Trial::test(
             "run_connects_to_slack_in_socket_mode_and_delivers_prompts",
             run_connects_to_slack_in_socket_mode_and_delivers_prompts,
         ),
@@ -718,6 +722,53 @@ prompt_schedule = "* * * * *"
         exit.success(),
         "graceful exit: {exit:?}\n{}",
         log.lock().unwrap().join("\n")
+    );
+    drop(rt);
+    Ok(())
+}
+
+fn check_live_reports_missing_slack_scopes() -> Result<(), Failed> {
+    use support::fake_slack::{FakeSlack, APP_TOKEN, BOT_TOKEN};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let fake = rt.block_on(FakeSlack::start(std::sync::Arc::new(
+        amplifier::clock::SystemClock,
+    )));
+    let dir = tempfile::tempdir()?;
+    let config = format!("[slack]\nbot_token = \"{BOT_TOKEN}\"\napp_token = \"{APP_TOKEN}\"\napi_base_url = \"{}\"\n", fake.api_url);
+    let path = write_config(dir.path(), &config);
+    let output = amplifier()
+        .args(["check", "--live", "--config"])
+        .arg(&path)
+        .output()?;
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("has every scope the app needs"), "{stdout}");
+    fake.set_scopes(&["chat:write", "commands"]);
+    let output = amplifier()
+        .args(["check", "--live", "--config"])
+        .arg(&path)
+        .output()?;
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("lacks the scopes")
+            && stderr.contains("im:history")
+            && stderr.contains("reinstall"),
+        "{stderr}"
+    );
+    // `run` refuses to start with the same message rather than fail later at the first DM.
+    let run = amplifier()
+        .args(["run", "--config"])
+        .arg(&path)
+        .stdin(Stdio::null())
+        .output()?;
+    let (_, stderr) = text(&run);
+    assert!(
+        !run.status.success() && stderr.contains("lacks the scopes"),
+        "{stderr}"
     );
     drop(rt);
     Ok(())

@@ -11,6 +11,7 @@ pub mod inbound;
 pub mod pacing;
 pub mod people;
 pub mod receive;
+pub mod scopes;
 pub mod signature;
 pub mod socket;
 pub mod transport;

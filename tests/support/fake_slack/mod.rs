@@ -74,6 +74,8 @@ struct World {
     triggers: HashMap<String, DateTime<Utc>>,
     /// What `apps.connections.open` hands out.
     socket_url: Option<String>,
+    /// The bot token's scopes, sent in `X-OAuth-Scopes` as Slack does.
+    scopes: Vec<String>,
 }
 
 /// The fake. Dropping it leaves the server running until the test's runtime ends.
@@ -138,6 +140,7 @@ impl FakeSlack {
             blocked_until: HashMap::new(),
             triggers: HashMap::new(),
             socket_url: None,
+            scopes: amplifier::slack::scopes::required_bot_scopes(),
         }));
         let app = Router::new()
             .route("/api/{method}", axum::routing::any(web_api))
@@ -247,6 +250,11 @@ impl FakeSlack {
     }
 
     /// Starts Socket Mode: `apps.connections.open` hands out this server's URL from now on.
+    /// The scopes the bot token was granted (all the manifest asks for, unless changed here).
+    pub fn set_scopes(&self, scopes: &[&str]) {
+        self.lock().scopes = scopes.iter().map(|s| s.to_string()).collect();
+    }
+
     pub async fn socket_mode(&self) -> socket::FakeSocket {
         let socket = socket::FakeSocket::start().await;
         self.lock().socket_url = Some(socket.url.clone());
@@ -363,8 +371,15 @@ async fn web_api(
         status,
         error,
     });
+    let scopes = world.scopes.join(",");
     match status {
-        200 => axum::Json(response).into_response(),
+        200 => {
+            let mut answer = axum::Json(response).into_response();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&scopes) {
+                answer.headers_mut().insert("x-oauth-scopes", value);
+            }
+            answer
+        }
         429 => rate_limited(response["retry_after"].as_u64().unwrap_or(1)),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,0 +1,101 @@
+//! The bot scopes Amplifier needs (those `bots/slack/manifest.json` asks for), checked against what a token
+//! was granted: Slack lists a token's scopes in the `X-OAuth-Scopes` header of every Web API answer.
+
+use std::time::Duration;
+
+const MANIFEST: &str = include_str!("../../bots/slack/manifest.json");
+
+/// The bot scopes the app manifest asks for.
+pub fn required_bot_scopes() -> Vec<String> {
+    let manifest: serde_json::Value =
+        serde_json::from_str(MANIFEST).expect("bots/slack/manifest.json is JSON");
+    manifest["oauth_config"]["scopes"]["bot"]
+        .as_array()
+        .map(|scopes| {
+            scopes
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What `auth.test` says about a bot token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCheck {
+    pub team_id: String,
+    pub missing_scopes: Vec<String>,
+}
+
+/// Calls `auth.test` with the bot token and compares its scopes with the manifest's. The error says what to fix.
+pub async fn check_bot_token(api_base_url: &str, bot_token: &str) -> Result<TokenCheck, String> {
+    let url = format!("{}/auth.test", api_base_url.trim_end_matches('/'));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let answer = client
+        .post(&url)
+        .bearer_auth(bot_token)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach Slack at {url}: {e}"))?;
+    let granted: Vec<String> = answer
+        .headers()
+        .get("x-oauth-scopes")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = answer
+        .text()
+        .await
+        .map_err(|e| format!("auth.test answered something unreadable: {e}"))?;
+    let body: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("auth.test answered something unreadable: {e}"))?;
+    if body["ok"] != serde_json::Value::Bool(true) {
+        let code = body["error"].as_str().unwrap_or("unknown_error");
+        return Err(format!(
+            "slack.bot_token was refused ({code}): copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page"
+        ));
+    }
+    let missing = required_bot_scopes()
+        .into_iter()
+        .filter(|s| !granted.contains(s))
+        .collect();
+    Ok(TokenCheck {
+        team_id: body["team_id"].as_str().unwrap_or_default().to_string(),
+        missing_scopes: missing,
+    })
+}
+
+/// The sentence for missing scopes.
+pub fn missing_scopes_message(missing: &[String]) -> String {
+    format!(
+        "the Slack bot token lacks the scopes {}: add them under OAuth & Permissions → Bot Token Scopes (or recreate the app from bots/slack/manifest.json), then reinstall the app to your workspace",
+        missing.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_names_the_scopes_the_adapter_uses() {
+        let scopes = required_bot_scopes();
+        for scope in [
+            "chat:write",
+            "im:write",
+            "im:history",
+            "commands",
+            "users:read",
+        ] {
+            assert!(scopes.iter().any(|s| s == scope), "{scope} in {scopes:?}");
+        }
+    }
+}
