@@ -83,6 +83,21 @@ pub async fn connect(
                 url: url.clone(),
                 detail: e.to_string(),
             })?;
+    match super::members::seed_share_channels(
+        &bot_api,
+        &engine,
+        &*clock,
+        &identity.team_id,
+        &identity.user_id,
+    )
+    .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(joined = n, "share-channel members joined their teams"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list share-channel members; they join as they post or join")
+        }
+    }
     let receiver = Arc::new(Receiver::new(
         engine.clone(),
         clock.clone(),

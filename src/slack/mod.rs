@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod escape;
 pub mod http;
 pub mod inbound;
+pub mod members;
 pub mod pacing;
 pub mod people;
 pub mod receive;

@@ -91,7 +91,11 @@ fn tier(method: &str) -> Option<usize> {
         // Tier 1 is "1+ per minute"; Slack lets a client reconnect after each `disconnect`.
         "apps.connections.open" => 10,
         "conversations.open" | "chat.update" => 50,
-        "chat.postEphemeral" | "views.open" | "views.publish" | "users.info"
+        "chat.postEphemeral"
+        | "views.open"
+        | "views.publish"
+        | "users.info"
+        | "conversations.members"
         | "chat.postMessage" => 100,
         "auth.test" => return None,
         _ => 20,
@@ -603,6 +607,36 @@ fn respond(
             }
             json!({"view": {"id": "V0HOME0001", "team_id": TEAM, "hash": "1.home", "type": "home",
                 "blocks": view["blocks"]}})
+        }
+        "conversations.members" => {
+            let channel = arg(args, "channel").to_string();
+            match world.channels.get(&channel) {
+                None => return err("channel_not_found"),
+                Some(_) if channel != "C0AMPLIFY1" => {
+                    json!({"members": [], "response_metadata": {"next_cursor": ""}})
+                }
+                Some(_) => {
+                    // Everyone is in the share channel, with the bot; pages of `limit`, the cursor is an offset.
+                    let mut members: Vec<String> = world.users.keys().cloned().collect();
+                    members.push(BOT_USER.to_string());
+                    members.sort();
+                    let limit = arg(args, "limit")
+                        .parse::<usize>()
+                        .unwrap_or(100)
+                        .clamp(1, 1000);
+                    let start = arg(args, "cursor")
+                        .parse::<usize>()
+                        .unwrap_or(0)
+                        .min(members.len());
+                    let end = (start + limit).min(members.len());
+                    let next = if end < members.len() {
+                        end.to_string()
+                    } else {
+                        String::new()
+                    };
+                    json!({"members": members[start..end], "response_metadata": {"next_cursor": next}})
+                }
+            }
         }
         "users.info" => {
             let Some(user) = world.users.get(arg(args, "user")) else {
