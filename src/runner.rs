@@ -61,7 +61,18 @@ pub async fn run(
         None => {
             let wake = Arc::new(Notify::new());
             let (stop, stopped) = watch::channel(false);
-            let platforms = connect_platforms(&config, &engine, &clock, &wake, &stopped).await?;
+            let mut platforms =
+                connect_platforms(&config, &engine, &clock, &wake, &stopped).await?;
+            platforms.tasks.push(
+                serve_http(
+                    &config,
+                    engine.store().clone(),
+                    platforms.readiness.clone(),
+                    platforms.slack_routes.take(),
+                    stopped.clone(),
+                )
+                .await?,
+            );
             let result = run_loop(
                 engine.clone(),
                 &*clock,
@@ -94,6 +105,9 @@ struct Platforms {
     discord: Option<crate::discord::DiscordAdapter>,
     /// Background tasks (Slack Socket Mode, people sync, the HTTP listener) that end once `stop` is sent.
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Slack's HTTP events routes, served with health and metrics on `http.listen`.
+    slack_routes: Option<axum::Router>,
+    readiness: Arc<crate::http::Readiness>,
 }
 
 /// Resolves once the run is stopping.
@@ -116,6 +130,8 @@ async fn connect_platforms(
         transports: Vec::new(),
         discord: None,
         tasks: Vec::new(),
+        slack_routes: None,
+        readiness: Arc::new(crate::http::Readiness::default()),
     };
     if let Some(slack) = config.slack.as_ref().filter(|s| s.bot_token.is_some()) {
         if let Some(token) = &slack.bot_token {
@@ -147,26 +163,8 @@ async fn connect_platforms(
         if let Some(task) = connection.socket_mode {
             platforms.tasks.push(task);
         }
-        if let Some(routes) = connection.http_routes {
-            let listener = tokio::net::TcpListener::bind(config.http.listen)
-                .await
-                .with_context(|| {
-                    format!(
-                        "listening on {} (http.listen) for Slack events",
-                        config.http.listen
-                    )
-                })?;
-            tracing::info!(address = %config.http.listen, "Slack events over HTTP");
-            let shutdown = until_stopped(stopped.clone());
-            platforms.tasks.push(tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, routes)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                {
-                    tracing::error!(error = %e, "the Slack events listener failed");
-                }
-            }));
-        }
+        platforms.slack_routes = connection.http_routes;
+        platforms.readiness.set("slack", true);
     }
     if let Some(discord) = &config.discord {
         if let (Some(token), Some(app)) = (&discord.bot_token, &discord.application_id) {
@@ -214,9 +212,39 @@ async fn connect_platforms(
                 }
             });
             platforms.discord = Some(adapter);
+            platforms.readiness.set("discord", true);
         }
     }
     Ok(platforms)
+}
+
+/// Serves `/healthz`, `/readyz`, `/metrics` (and Slack's events routes in HTTP mode) on `http.listen`.
+async fn serve_http(
+    config: &Config,
+    store: Arc<dyn crate::store::Store>,
+    readiness: Arc<crate::http::Readiness>,
+    slack_routes: Option<axum::Router>,
+    stopped: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (http.listen): pick a free address in the config",
+                config.http.listen
+            )
+        })?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, slack_events = slack_routes.is_some(), "http listening");
+    let app = crate::http::router(store, readiness, slack_routes);
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(until_stopped(stopped))
+            .await
+        {
+            tracing::error!(error = %e, "the HTTP listener failed");
+        }
+    }))
 }
 
 /// The clock's work and delivery, side by side until shutdown. `wake` lets an adapter that handed the engine

@@ -545,6 +545,8 @@ fn run_registers_the_command_and_delivers_prompts_to_discord() -> Result<(), Fai
     let config = format!(
         r#"[log]
 format = "json"
+[http]
+listen = "127.0.0.1:0"
 [discord]
 bot_token = "test-token"
 application_id = "{APPLICATION_ID}"
@@ -624,6 +626,7 @@ prompt_schedule = "* * * * *"
         "the DM channel is opened"
     );
     assert_eq!(fake.violations(), Vec::<String>::new());
+    check_http(&log, "discord")?;
     Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -653,6 +656,8 @@ fn run_connects_to_slack_in_socket_mode_and_delivers_prompts() -> Result<(), Fai
     let config = format!(
         r#"[log]
 format = "json"
+[http]
+listen = "127.0.0.1:0"
 [slack]
 bot_token = "{BOT_TOKEN}"
 app_token = "{APP_TOKEN}"
@@ -772,4 +777,49 @@ fn check_live_reports_missing_slack_scopes() -> Result<(), Failed> {
     );
     drop(rt);
     Ok(())
+}
+
+/// `/healthz`, `/readyz` and `/metrics` of a running `amplifier run`, found from its "http listening" log line.
+fn check_http(
+    log: &std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    platform: &str,
+) -> Result<(), Failed> {
+    let address = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("http listening"))
+        .find_map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).ok()?["address"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .ok_or("no 'http listening' line with an address")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let get = |path: &str| {
+            let url = format!("http://{address}{path}");
+            async move {
+                let answer = reqwest::get(&url).await?;
+                let status = answer.status().as_u16();
+                Ok::<_, reqwest::Error>((status, answer.text().await?))
+            }
+        };
+        let (status, body) = get("/healthz").await?;
+        assert_eq!((status, body.trim()), (200, "ok"));
+        let (status, body) = get("/readyz").await?;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = get("/metrics").await?;
+        assert_eq!(status, 200);
+        for needle in [
+            "amplifier_prompts_sent_total",
+            "amplifier_outbox_depth",
+            &format!("amplifier_messages_sent_total{{platform=\"{platform}\"}}"),
+        ] {
+            assert!(body.contains(needle), "{needle} not in /metrics:\n{body}");
+        }
+        Ok::<_, Failed>(())
+    })
 }

@@ -221,6 +221,7 @@ impl Delivery {
             );
             top_up = lane == Lane::Bulk && transport_called && !queue.is_empty();
         }
+        report.record_metrics();
         Ok(report)
     }
 

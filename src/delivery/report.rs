@@ -94,3 +94,20 @@ pub(super) enum Outcome {
     Unroutable,
     Released,
 }
+
+impl DeliveryReport {
+    /// Adds this pass's counts to the process's metrics (`/metrics`).
+    pub fn record_metrics(&self) {
+        for (platform, counts) in &self.per_platform {
+            let platform = platform.to_string();
+            metrics::counter!("amplifier_messages_sent_total", "platform" => platform.clone())
+                .increment(u64::from(counts.sent));
+            metrics::counter!("amplifier_delivery_retries_total", "platform" => platform.clone())
+                .increment(u64::from(counts.retried));
+            metrics::counter!("amplifier_rate_limited_total", "platform" => platform.clone())
+                .increment(u64::from(counts.rate_limited));
+            metrics::counter!("amplifier_delivery_failed_total", "platform" => platform)
+                .increment(u64::from(counts.failed));
+        }
+    }
+}

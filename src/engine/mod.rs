@@ -138,6 +138,7 @@ impl Engine {
         let tx = self.store.begin().await?;
         if !tx.record_inbound(&event.key, event.platform, now).await? {
             tx.rollback().await?;
+            count_event(event, "duplicate");
             return Ok(Handled::Duplicate);
         }
         let person = tx
@@ -158,10 +159,12 @@ impl Engine {
             Ok(()) => {
                 turn.flush().await?;
                 tx.commit().await?;
+                count_event(event, "applied");
                 Ok(Handled::Applied)
             }
             Err(e) => {
                 let _ = tx.rollback().await;
+                count_event(event, "failed");
                 Err(e)
             }
         }
@@ -233,7 +236,36 @@ impl Engine {
         report.published += publish::publish_due(self, now).await?;
         report.nudges += nudges::send_due(self, now).await?;
         report.nudge_reminders += nudges::send_reminders(self, now).await?;
+        report.record_metrics();
         Ok(report)
+    }
+}
+
+/// Counts an inbound event for `/metrics` by platform, kind and what became of it.
+fn count_event(event: &Event, outcome: &'static str) {
+    let kind = match &event.kind {
+        EventKind::DirectMessage { .. } => "direct_message",
+        EventKind::Button { .. } => "button",
+        EventKind::ModalSubmit { .. } => "modal_submit",
+        EventKind::Command { .. } => "command",
+        EventKind::DraftFromMessage { .. } => "draft_from_message",
+        EventKind::HomeOpened => "home_opened",
+        EventKind::MemberJoined => "member_joined",
+        EventKind::MemberLeft => "member_left",
+    };
+    metrics::counter!("amplifier_events_total", "platform" => event.platform.as_str(), "kind" => kind, "outcome" => outcome)
+        .increment(1);
+}
+
+impl TickReport {
+    /// Adds what the clock's work did to `/metrics`.
+    pub fn record_metrics(&self) {
+        metrics::counter!("amplifier_prompts_sent_total").increment(self.asks as u64);
+        metrics::counter!("amplifier_prompt_reminders_total").increment(self.reminders as u64);
+        metrics::counter!("amplifier_posts_published_total").increment(self.published as u64);
+        metrics::counter!("amplifier_nudges_sent_total").increment(self.nudges as u64);
+        metrics::counter!("amplifier_nudge_reminders_total").increment(self.nudge_reminders as u64);
+        metrics::counter!("amplifier_digests_sent_total").increment(self.digests as u64);
     }
 }
 
