@@ -26,6 +26,12 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the bot: migrate the database, sync the teams from the config, and run every team's routine.
@@ -40,6 +46,18 @@ pub enum Command {
     Migrate,
     /// Run a scripted week of the routine offline (shell adapter, temporary SQLite) and print it.
     Demo,
+    /// Export a team's posts, drafts with every version, reviews, nudges and share confirmations.
+    Export {
+        /// The team's name.
+        #[arg(long)]
+        team: String,
+        /// `json` (one document) or `csv` (one row per record).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Parses the command line and runs the command; errors are printed for a person, with an exit code ≠ 0.
@@ -60,6 +78,14 @@ pub fn main() -> ExitCode {
             }),
         Command::Migrate => block_on(migrate(&cli.config, &env)),
         Command::Run => block_on(run(&cli.config, &env)),
+        Command::Export { team, format, out } => block_on(export(
+            &cli.config,
+            &env,
+            &team,
+            format,
+            out.as_deref(),
+            now,
+        )),
         Command::Demo => block_on(async {
             let started = std::time::Instant::now();
             let mut out = std::io::stdout().lock();
@@ -275,6 +301,43 @@ async fn migrate(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::R
         "{} is migrated (schema version {version}).",
         crate::store::redact_url(&url)
     );
+    Ok(())
+}
+
+/// `amplifier export`: reads the database the config names; the export is audited.
+async fn export(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    team: &str,
+    format: ExportFormat,
+    out: Option<&Path>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let config = Config::load(path, env)?;
+    let store = crate::store::open(&config.database_url()).await?;
+    store.migrate().await?;
+    let export = crate::export::export_team(&*store, team, now).await?;
+    let text = match format {
+        ExportFormat::Json => serde_json::to_string_pretty(&export)? + "\n",
+        ExportFormat::Csv => crate::export::to_csv(&export)?,
+    };
+    let team_id = store.team_by_name(team).await?.map(|t| t.id);
+    store
+        .audit(&crate::store::AuditEntry {
+            at: now,
+            team_id,
+            actor: "cli".to_string(),
+            action: "team.exported".to_string(),
+            subject: format!("team:{team}"),
+            detail_json: serde_json::json!({ "format": format!("{format:?}").to_lowercase(), "drafts": export.drafts.len(), "posts": export.posts.len() }).to_string(),
+        })
+        .await?;
+    store.close().await;
+    match out {
+        Some(file) => std::fs::write(file, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?,
+        None => print!("{text}"),
+    }
     Ok(())
 }
 

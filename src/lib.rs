@@ -11,6 +11,7 @@ pub mod demo;
 pub mod discord;
 pub mod domain;
 pub mod engine;
+pub mod export;
 pub mod http;
 pub mod prompts;
 pub mod rounds;

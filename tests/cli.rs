@@ -42,6 +42,10 @@ fn main() {
         ),
         Trial::test("help_and_version", help_and_version),
         Trial::test(
+            "export_writes_json_and_csv_and_names_unknown_teams",
+            export_writes_json_and_csv_and_names_unknown_teams,
+        ),
+        Trial::test(
             "check_live_reports_missing_slack_scopes",
             check_live_reports_missing_slack_scopes,
         ),
@@ -822,4 +826,50 @@ fn check_http(
         }
         Ok::<_, Failed>(())
     })
+}
+
+fn export_writes_json_and_csv_and_names_unknown_teams() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let path = write_config(dir.path(), SHELL_TEAM);
+    // The team is in the database once `run` synced it; `migrate` alone does not sync, so sync via the library.
+    runtime().block_on(async {
+        let config = amplifier::config::Config::load(&path, &|_| None)?;
+        let store = amplifier::store::open(&config.database_url()).await?;
+        store.migrate().await?;
+        amplifier::teams::sync_config_teams(&*store, &config, chrono::Utc::now()).await?;
+        store.close().await;
+        anyhow::Ok(())
+    })?;
+    let out = dir.path().join("demo.json");
+    let json = amplifier()
+        .args(["export", "--team", "Demo", "--format", "json", "--out"])
+        .arg(&out)
+        .arg("--config")
+        .arg(&path)
+        .output()?;
+    assert!(json.status.success(), "{}", text(&json).1);
+    let export: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
+    assert_eq!(export["team"], "Demo");
+    assert!(export["drafts"].as_array().is_some_and(|d| d.is_empty()));
+    let csv = amplifier()
+        .args(["export", "--team", "Demo", "--format", "csv", "--config"])
+        .arg(&path)
+        .output()?;
+    assert!(csv.status.success());
+    assert!(
+        text(&csv).0.is_empty() || text(&csv).0.starts_with("record,"),
+        "{}",
+        text(&csv).0
+    );
+    let missing = amplifier()
+        .args(["export", "--team", "Nope", "--config"])
+        .arg(&path)
+        .output()?;
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing).1.contains("no team \"Nope\""),
+        "{}",
+        text(&missing).1
+    );
+    Ok(())
 }

@@ -353,6 +353,10 @@ pub trait Store: Send + Sync {
         statuses: &[DraftStatus],
     ) -> Result<Vec<Draft>, StoreError>;
     /// The team's drafts waiting for an approver, oldest first.
+    /// Every draft of the team, oldest first (export).
+    async fn drafts_of_team(&self, team: TeamId) -> Result<Vec<Draft>, StoreError>;
+    /// Every post of the team in any state, oldest first (export).
+    async fn posts_of_team(&self, team: TeamId) -> Result<Vec<Post>, StoreError>;
     async fn drafts_in_review(&self, team: TeamId) -> Result<Vec<Draft>, StoreError>;
     /// All versions, oldest first.
     async fn draft_versions(&self, draft: DraftId) -> Result<Vec<DraftVersion>, StoreError>;

@@ -1037,6 +1037,26 @@ impl Store for PgStore {
         Ok(drafts)
     }
 
+    async fn drafts_of_team(&self, team: TeamId) -> Result<Vec<Draft>, StoreError> {
+        let mut w = self.read().await?;
+        let drafts = sqlx::query_as(sql::DRAFTS_OF_TEAM)
+            .bind(team)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(drafts)
+    }
+
+    async fn posts_of_team(&self, team: TeamId) -> Result<Vec<Post>, StoreError> {
+        let mut w = self.read().await?;
+        let posts = sqlx::query_as(sql::POSTS_OF_TEAM)
+            .bind(team)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(posts)
+    }
+
     async fn drafts_in_review(&self, team: TeamId) -> Result<Vec<Draft>, StoreError> {
         let mut w = self.read().await?;
         let drafts = sqlx::query_as(sql::DRAFTS_IN_REVIEW)

@@ -164,6 +164,11 @@ pub fn draft_status_slots(statuses: &[DraftStatus]) -> [Option<&'static str>; DR
     }
     slots
 }
+pub const DRAFTS_OF_TEAM: &str = "SELECT id, team_id, author_id, ask_id, status, \
+     current_version, created_at, updated_at FROM drafts WHERE team_id = $1 ORDER BY created_at, id";
+pub const POSTS_OF_TEAM: &str = "SELECT id, draft_id, team_id, author_id, version, body, \
+     status, publish_at, published_at, canonical_url, canonical_network, channel_message_ref, \
+     created_at, updated_at FROM posts WHERE team_id = $1 ORDER BY created_at, id";
 pub const DRAFTS_IN_REVIEW: &str = "SELECT id, team_id, author_id, ask_id, status, \
      current_version, created_at, updated_at FROM drafts \
      WHERE team_id = $1 AND status = 'in_review' ORDER BY created_at, id";
