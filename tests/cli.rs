@@ -815,14 +815,23 @@ fn check_http(
         assert_eq!((status, body.trim()), (200, "ok"));
         let (status, body) = get("/readyz").await?;
         assert_eq!(status, 200, "{body}");
-        let (status, body) = get("/metrics").await?;
-        assert_eq!(status, 200);
-        for needle in [
-            "amplifier_prompts_sent_total",
-            "amplifier_outbox_depth",
-            &format!("amplifier_messages_sent_total{{platform=\"{platform}\"}}"),
-        ] {
-            assert!(body.contains(needle), "{needle} not in /metrics:\n{body}");
+        // Delivery records its counts when its pass ends, just after the send the test saw: wait for them.
+        let needles = [
+            "amplifier_prompts_sent_total".to_string(),
+            "amplifier_outbox_depth".to_string(),
+            format!("amplifier_messages_sent_total{{platform=\"{platform}\"}}"),
+        ];
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = get("/metrics").await?;
+            assert_eq!(status, 200);
+            if needles.iter().all(|n| body.contains(n.as_str())) {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("{needles:?} not all in /metrics:\n{body}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok::<_, Failed>(())
     })
