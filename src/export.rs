@@ -256,7 +256,15 @@ pub fn csv_rows(export: &TeamExport) -> Vec<CsvRow> {
 /// The export as CSV text with a header row.
 pub fn to_csv(export: &TeamExport) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in csv_rows(export) {
+    let rows = csv_rows(export);
+    if rows.is_empty() {
+        // The writer learns the header from the first record; an empty export still gets one.
+        writer.write_record([
+            "record", "draft", "post", "version", "person", "status", "network", "url", "text",
+            "at",
+        ])?;
+    }
+    for row in rows {
         writer.serialize(row)?;
     }
     let bytes = writer.into_inner().map_err(|e| e.into_error())?;
