@@ -338,55 +338,20 @@ fn run_syncs_teams_opens_rounds_and_stops_on_sigterm() -> Result<(), Failed> {
     // Every minute, so the catch-up at start always has a slot within the window to open.
     let config = format!("[log]\nformat = \"json\"\n[http]\nlisten = \"127.0.0.1:0\"\n{SHELL_TEAM}prompt_schedule = \"* * * * *\"\n");
     let path = write_config(dir.path(), &config);
-    let mut child = amplifier()
-        .arg("run")
-        .arg("--config")
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !seen
-        .iter()
-        .any(|l: &String| l.contains("scheduler running"))
-    {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => seen.push(line),
-            Err(_) => {
-                let _ = child.kill();
-                return Err(
-                    format!("no 'round opened' line within 60 s:\n{}", seen.join("\n")).into(),
-                );
-            }
-        }
-    }
+    let mut run = Running::start(&path)?;
+    run.wait_for("a round opened", |l| l.contains("round opened"))?;
     assert!(
-        seen.iter().all(|l| l.starts_with('{')),
-        "log.format = json gives JSON lines: {seen:?}"
+        run.seen.iter().all(|l| l.starts_with('{')),
+        "log.format = json gives JSON lines: {:?}",
+        run.seen
     );
     assert!(
-        seen.iter().any(|l| l.contains("scheduler running")),
-        "{seen:?}"
+        run.seen.iter().any(|l| l.contains("scheduler running")),
+        "{:?}",
+        run.seen
     );
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()?;
-    assert!(status.success());
-    let exit = wait_with_deadline(&mut child, Duration::from_secs(30))?;
-    assert!(exit.success(), "graceful exit on SIGTERM: {exit:?}");
+    let (exit, log) = run.stop()?;
+    assert!(exit.success(), "graceful exit on SIGTERM: {exit:?}\n{log}");
     let (teams, rounds) = runtime().block_on(async {
         let store = amplifier::store::open(&format!(
             "sqlite://{}",
@@ -404,21 +369,95 @@ fn run_syncs_teams_opens_rounds_and_stops_on_sigterm() -> Result<(), Failed> {
     Ok(())
 }
 
-fn wait_with_deadline(
-    child: &mut std::process::Child,
-    limit: Duration,
-) -> Result<std::process::ExitStatus, Failed> {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            return Err("the process did not exit in time".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
+/// A running `amplifier run` whose log lines (stderr) arrive on a channel, so tests wait on what it says
+/// rather than sleeping.
+struct Running {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(config: &Path) -> Result<Running, Failed> {
+        let mut child = amplifier()
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        })
     }
+
+    /// The first log line (already seen or still to come, within 60 s) that `matches`.
+    fn wait_for(&mut self, what: &str, matches: impl Fn(&str) -> bool) -> Result<String, Failed> {
+        if let Some(line) = self.seen.iter().find(|l| matches(l)) {
+            return Ok(line.clone());
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if matches(&line) {
+                        return Ok(line);
+                    }
+                }
+                Err(_) => {
+                    let _ = self.child.kill();
+                    return Err(format!(
+                        "no log line for {what} within 60 s:\n{}",
+                        self.seen.join("\n")
+                    )
+                    .into());
+                }
+            }
+        }
+    }
+
+    /// SIGTERM, then the exit status (within 30 s) and the whole log.
+    fn stop(self) -> Result<(std::process::ExitStatus, String), Failed> {
+        let Running {
+            mut child,
+            lines,
+            mut seen,
+        } = self;
+        let pid = child.id().to_string();
+        Command::new("kill").arg("-TERM").arg(&pid).status()?;
+        let (tx, exited) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        let status = match exited.recv_timeout(Duration::from_secs(30)) {
+            Ok(status) => status?,
+            Err(_) => {
+                let _ = Command::new("kill").arg("-KILL").arg(&pid).status();
+                return Err("the process did not exit within 30 s of SIGTERM".into());
+            }
+        };
+        seen.extend(lines.try_iter());
+        Ok((status, seen.join("\n")))
+    }
+}
+
+/// Whether a log line says the outbox row behind a weekly question was delivered.
+fn prompt_delivered(line: &str) -> bool {
+    line.contains("\"delivered\"") && line.contains("\"key\":\"ask:") && line.contains(":prompt\"")
 }
 
 fn help_and_version() -> Result<(), Failed> {
@@ -549,6 +588,7 @@ fn run_registers_the_command_and_delivers_prompts_to_discord() -> Result<(), Fai
     let config = format!(
         r#"[log]
 format = "json"
+level = "amplifier=debug,info"
 [http]
 listen = "127.0.0.1:0"
 [discord]
@@ -568,46 +608,8 @@ prompt_schedule = "* * * * *"
         fake.base_url
     );
     let path = write_config(dir.path(), &config);
-    let mut child = amplifier()
-        .arg("run")
-        .arg("--config")
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stderr = child.stderr.take().expect("piped stderr");
-    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let prompted = |fake: &FakeDiscord| {
-        fake.requests().iter().any(|r| {
-            r.method == "POST"
-                && r.path.contains("/channels/")
-                && r.path.ends_with("/messages")
-                && r.body.to_string().contains("Your question this week")
-        })
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !prompted(&fake) {
-        if std::time::Instant::now() > deadline || child.try_wait()?.is_some() {
-            let _ = child.kill();
-            return Err(format!(
-                "no prompt reached the fake Discord; requests {:?}\nlog:\n{}",
-                fake.requests()
-                    .iter()
-                    .map(|r| format!("{} {} {}", r.method, r.path, r.status))
-                    .collect::<Vec<_>>(),
-                log.lock().unwrap().join("\n")
-            )
-            .into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut run = Running::start(&path)?;
+    run.wait_for("the prompt delivered to Discord", prompt_delivered)?;
     let requests = fake.requests();
     let registered = requests.iter().position(|r| {
         r.method == "PUT"
@@ -630,17 +632,9 @@ prompt_schedule = "* * * * *"
         "the DM channel is opened"
     );
     assert_eq!(fake.violations(), Vec::<String>::new());
-    check_http(&log, "discord")?;
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()?;
-    let exit = wait_with_deadline(&mut child, Duration::from_secs(30))?;
-    assert!(
-        exit.success(),
-        "graceful exit: {exit:?}\n{}",
-        log.lock().unwrap().join("\n")
-    );
+    check_http(&mut run, "discord")?;
+    let (exit, log) = run.stop()?;
+    assert!(exit.success(), "graceful exit: {exit:?}\n{log}");
     drop(rt);
     Ok(())
 }
@@ -660,6 +654,7 @@ fn run_connects_to_slack_in_socket_mode_and_delivers_prompts() -> Result<(), Fai
     let config = format!(
         r#"[log]
 format = "json"
+level = "amplifier=debug,info"
 [http]
 listen = "127.0.0.1:0"
 [slack]
@@ -679,59 +674,21 @@ prompt_schedule = "* * * * *"
         fake.api_url
     );
     let path = write_config(dir.path(), &config);
-    let mut child = amplifier()
-        .arg("run")
-        .arg("--config")
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stderr = child.stderr.take().expect("piped stderr");
-    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let prompted = |fake: &FakeSlack| {
-        fake.calls("chat.postMessage").iter().any(|r| {
-            serde_json::Value::Object(r.args.clone())
-                .to_string()
-                .contains("Your question this week")
-        })
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !prompted(&fake) {
-        if std::time::Instant::now() > deadline || child.try_wait()?.is_some() {
-            let _ = child.kill();
-            return Err(format!(
-                "no prompt reached the fake Slack; calls {:?}\nlog:\n{}",
-                fake.requests()
-                    .iter()
-                    .map(|r| format!("{} {}", r.method, r.status))
-                    .collect::<Vec<_>>(),
-                log.lock().unwrap().join("\n")
-            )
-            .into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut run = Running::start(&path)?;
+    run.wait_for("the prompt delivered to Slack", prompt_delivered)?;
+    assert!(fake
+        .calls("chat.postMessage")
+        .iter()
+        .any(|r| serde_json::Value::Object(r.args.clone())
+            .to_string()
+            .contains("Your question this week")));
     for method in ["auth.test", "apps.connections.open", "conversations.open"] {
         assert!(!fake.calls(method).is_empty(), "{method} was called");
     }
     assert_eq!(fake.violations(), Vec::<String>::new());
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()?;
-    let exit = wait_with_deadline(&mut child, Duration::from_secs(30))?;
-    assert!(
-        exit.success(),
-        "graceful exit: {exit:?}\n{}",
-        log.lock().unwrap().join("\n")
-    );
+    check_http(&mut run, "slack")?;
+    let (exit, log) = run.stop()?;
+    assert!(exit.success(), "graceful exit: {exit:?}\n{log}");
     drop(rt);
     Ok(())
 }
@@ -783,22 +740,14 @@ fn check_live_reports_missing_slack_scopes() -> Result<(), Failed> {
     Ok(())
 }
 
-/// `/healthz`, `/readyz` and `/metrics` of a running `amplifier run`, found from its "http listening" log line.
-fn check_http(
-    log: &std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    platform: &str,
-) -> Result<(), Failed> {
-    let address = log
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l.contains("http listening"))
-        .find_map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).ok()?["address"]
-                .as_str()
-                .map(str::to_string)
-        })
-        .ok_or("no 'http listening' line with an address")?;
+/// `/healthz`, `/readyz` and `/metrics` of a running `amplifier run`, found from its "http listening" log
+/// line. Called after a delivery was logged: sends are counted before that line is written.
+fn check_http(run: &mut Running, platform: &str) -> Result<(), Failed> {
+    let line = run.wait_for("the HTTP address", |l| l.contains("http listening"))?;
+    let address = serde_json::from_str::<serde_json::Value>(&line)?["address"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or("no address on the 'http listening' line")?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -815,23 +764,14 @@ fn check_http(
         assert_eq!((status, body.trim()), (200, "ok"));
         let (status, body) = get("/readyz").await?;
         assert_eq!(status, 200, "{body}");
-        // Delivery records its counts when its pass ends, just after the send the test saw: wait for them.
-        let needles = [
+        let (status, body) = get("/metrics").await?;
+        assert_eq!(status, 200);
+        for needle in [
             "amplifier_prompts_sent_total".to_string(),
             "amplifier_outbox_depth".to_string(),
             format!("amplifier_messages_sent_total{{platform=\"{platform}\"}}"),
-        ];
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let (status, body) = get("/metrics").await?;
-            assert_eq!(status, 200);
-            if needles.iter().all(|n| body.contains(n.as_str())) {
-                break;
-            }
-            if std::time::Instant::now() > deadline {
-                return Err(format!("{needles:?} not all in /metrics:\n{body}").into());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        ] {
+            assert!(body.contains(&needle), "{needle} not in /metrics:\n{body}");
         }
         Ok::<_, Failed>(())
     })

@@ -906,7 +906,7 @@ async fn the_digest_counts_streaks_unless_the_team_turns_the_leaderboard_off(
     w.advance("4d").await?;
     publish_and_share(&mut w, "Week two insight.", "dan").await?;
     let second = w.advance("4d").await?;
-    assert!(second.contains("Share streaks: dan: 2 weeks"), "{second}");
+    assert!(second.contains("Share streaks: @dan: 2 weeks"), "{second}");
     // The same week with the leaderboard off names nobody.
     let quiet = team.replace("networks =", "leaderboard = false\nnetworks =");
     let config = Config::parse(&quiet).map_err(anyhow::Error::msg)?;

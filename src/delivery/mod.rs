@@ -294,7 +294,10 @@ impl Delivery {
                     .await
                     .map_err(store_error("mark a row sent"))?;
                 if acked {
-                    tracing::debug!("sent");
+                    // Counted at once, so `/metrics` agrees with what the platform has seen.
+                    metrics::counter!("amplifier_messages_sent_total", "platform" => message.platform.as_str())
+                        .increment(1);
+                    tracing::debug!(key = %message.idempotency_key, platform = %message.platform, "delivered");
                     Ok(Outcome::Sent)
                 } else {
                     Ok(self.lost_claim())

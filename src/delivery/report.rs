@@ -96,12 +96,11 @@ pub(super) enum Outcome {
 }
 
 impl DeliveryReport {
-    /// Adds this pass's counts to the process's metrics (`/metrics`).
+    /// Adds this pass's retries, 429s and failures to the process's metrics (`/metrics`; sends are counted as
+    /// they happen).
     pub fn record_metrics(&self) {
         for (platform, counts) in &self.per_platform {
             let platform = platform.to_string();
-            metrics::counter!("amplifier_messages_sent_total", "platform" => platform.clone())
-                .increment(u64::from(counts.sent));
             metrics::counter!("amplifier_delivery_retries_total", "platform" => platform.clone())
                 .increment(u64::from(counts.retried));
             metrics::counter!("amplifier_rate_limited_total", "platform" => platform.clone())

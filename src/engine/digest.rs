@@ -89,21 +89,17 @@ fn with_closed_dms(digest: &Message, people: &[(crate::store::Person, Role)]) ->
     if closed.is_empty() {
         return digest.clone();
     }
-    let mut line = vec![Inline::Text(format!(
+    let lead = format!(
         "{} teammate{} can't get my DMs: ",
         closed.len(),
-        if closed.len() == 1 { "" } else { "s" }
-    ))];
-    for (i, id) in closed.iter().enumerate() {
-        if i > 0 {
-            line.push(Inline::Text(", ".into()));
-        }
-        line.push(Inline::User(id.clone()));
-    }
-    line.push(Inline::Text(
-        ". Ask them to allow direct messages from this workspace's members, then to write me once."
-            .into(),
-    ));
+        plural(closed.len())
+    );
+    let people = closed.into_iter().map(|id| (id, String::new()));
+    let line = people_line(
+        &lead,
+        people,
+        ". Ask them to allow direct messages from this workspace's members, then to write me once.",
+    );
     let mut message = digest.clone();
     message.blocks.push(crate::chat::Block::Context(line));
     message
@@ -226,30 +222,45 @@ async fn build(
         ]);
     }
     if ctx.settings.leaderboard && !f.top.is_empty() {
-        let mut line = vec![Inline::Text("Top amplifiers: ".into())];
-        for (i, (person, n)) in f.top.iter().enumerate() {
-            if i > 0 {
-                line.push(Inline::Text(", ".into()));
-            }
-            line.push(Inline::User(person.clone()));
-            line.push(Inline::Text(format!(" ({n})")));
-        }
-        message = message.section(line);
+        let people = f.top.iter().map(|(p, n)| (p.clone(), format!(" ({n})")));
+        message = message.section(people_line("Top amplifiers: ", people, ""));
     }
     message = message.context(format!(
         "Leaders who published: {} of {}.",
         f.leaders_published, f.leaders
     ));
     if ctx.settings.leaderboard && !f.streaks.is_empty() {
-        let text = f
+        let people = f
             .streaks
             .iter()
-            .map(|(p, n)| format!("{p}: {n} weeks"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        message = message.context(format!("Share streaks: {text}."));
+            .map(|(p, n)| (p.clone(), format!(": {n} weeks")));
+        message.blocks.push(crate::chat::Block::Context(people_line(
+            "Share streaks: ",
+            people,
+            ".",
+        )));
     }
     Ok(message)
+}
+
+/// `lead`, then each person (as a mention, which renders as their name) with their figure, comma-separated.
+fn people_line(
+    lead: &str,
+    people: impl Iterator<Item = (String, String)>,
+    tail: &str,
+) -> Vec<Inline> {
+    let mut line = vec![Inline::Text(lead.to_string())];
+    for (i, (person, figure)) in people.enumerate() {
+        if i > 0 {
+            line.push(Inline::Text(", ".into()));
+        }
+        line.push(Inline::User(person));
+        line.push(Inline::Text(figure));
+    }
+    if !tail.is_empty() {
+        line.push(Inline::Text(tail.to_string()));
+    }
+    line
 }
 
 fn plural(n: usize) -> &'static str {

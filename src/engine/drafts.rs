@@ -243,14 +243,13 @@ async fn own_draft(
 ) -> Result<Option<(Draft, TeamCtx)>, EngineError> {
     let found = turn.store().draft(DraftId(draft)).await?;
     let Some(found) = found.filter(|d| d.author_id == turn.person().id) else {
-        turn.audit(
+        turn.refuse(
             None,
-            "action.refused",
             &format!("draft:{draft}"),
-            serde_json::json!({ "reason": "not the author" }),
+            "not the author",
+            "Only the author can change that draft.",
         )
         .await?;
-        turn.reply("Only the author can change that draft.");
         return Ok(None);
     };
     let team =

@@ -282,14 +282,13 @@ pub async fn on_action(
         None => None,
     };
     let (Some(post), Some(team)) = (post, team) else {
-        turn.audit(
+        turn.refuse(
             None,
-            "action.refused",
             &format!("post:{}", post_id.0),
-            serde_json::json!({ "reason": "no such post" }),
+            "no such post",
+            "I can't find that post.",
         )
         .await?;
-        turn.reply("I can't find that post.");
         return Ok(());
     };
     let ctx = team_ctx(team)?;
@@ -302,14 +301,13 @@ pub async fn on_action(
         if turn.person().workspace_id != ctx.team.workspace_id
             || turn.person().platform != ctx.team.platform
         {
-            turn.audit(
+            turn.refuse(
                 Some(ctx.team.id),
-                "action.refused",
                 &format!("post:{}", post.id.0),
-                serde_json::json!({ "reason": "another workspace" }),
+                "another workspace",
+                "That post belongs to a team you are not part of.",
             )
             .await?;
-            turn.reply("That post belongs to a team you are not part of.");
             return Ok(());
         }
         store

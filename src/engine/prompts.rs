@@ -306,14 +306,13 @@ async fn own_open_ask(
     let store = turn.store();
     let found = store.ask(crate::store::AskId(ask)).await?;
     let Some(found) = found.filter(|a| a.person_id == turn.person().id) else {
-        turn.audit(
+        turn.refuse(
             None,
-            "action.refused",
             &format!("ask:{ask}"),
-            serde_json::json!({ "reason": "not the person's ask" }),
+            "not the person's ask",
+            "That question was not asked to you, so I can't act on it.",
         )
         .await?;
-        turn.reply("That question was not asked to you, so I can't act on it.");
         return Ok(None);
     };
     let Some(round) = store.round(found.round_id).await? else {

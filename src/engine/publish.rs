@@ -205,14 +205,13 @@ pub async fn on_pasted_link(
 /// The post behind an action when the person acting is its author; otherwise refused and audited.
 async fn own_post(turn: &mut Turn<'_>, post: &Post) -> Result<Option<TeamCtx>, EngineError> {
     if post.author_id != turn.person().id {
-        turn.audit(
+        turn.refuse(
             Some(post.team_id),
-            "action.refused",
             &format!("post:{}", post.id.0),
-            serde_json::json!({ "reason": "not the author" }),
+            "not the author",
+            "Only the author can do that for this post.",
         )
         .await?;
-        turn.reply("Only the author can do that for this post.");
         return Ok(None);
     }
     let team =
@@ -240,14 +239,13 @@ pub async fn on_action(
         _ => return Ok(()),
     };
     let Some(post) = turn.store().post(post_id).await? else {
-        turn.audit(
+        turn.refuse(
             None,
-            "action.refused",
             &format!("post:{}", post_id.0),
-            serde_json::json!({ "reason": "no such post" }),
+            "no such post",
+            "I can't find that post.",
         )
         .await?;
-        turn.reply("I can't find that post.");
         return Ok(());
     };
     match (action, fields) {
@@ -291,14 +289,13 @@ pub async fn on_action(
             let ctx = team_ctx(team)?;
             let roles = roles_in(turn.store(), ctx.team.id, turn.person()).await?;
             if post.author_id != turn.person().id && !roles.contains(&Role::Approver) {
-                turn.audit(
+                turn.refuse(
                     Some(ctx.team.id),
-                    "action.refused",
                     &format!("post:{}", post.id.0),
-                    serde_json::json!({ "reason": "not author or approver" }),
+                    "not author or approver",
+                    "Only the author or an approver can publish this post.",
                 )
                 .await?;
-                turn.reply("Only the author or an approver can publish this post.");
                 return Ok(());
             }
             if post.status != PostStatus::Scheduled && post.status != PostStatus::AwaitingLink {

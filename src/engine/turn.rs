@@ -245,6 +245,25 @@ impl<'a> Turn<'a> {
         Ok(())
     }
 
+    /// Refuses an action the person may not take: audited as `action.refused` with the reason, and answered.
+    pub async fn refuse(
+        &mut self,
+        team: Option<TeamId>,
+        subject: &str,
+        reason: &str,
+        reply: &str,
+    ) -> Result<(), EngineError> {
+        self.audit(
+            team,
+            "action.refused",
+            subject,
+            serde_json::json!({ "reason": reason }),
+        )
+        .await?;
+        self.reply(reply);
+        Ok(())
+    }
+
     /// Enqueues every row; rows whose key was already queued are skipped (their cause was applied before).
     pub async fn flush(&mut self) -> Result<usize, EngineError> {
         let mut queued = 0;
