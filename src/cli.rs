@@ -341,9 +341,19 @@ async fn export(
     Ok(())
 }
 
+/// Runs `amplifier run` on a [`crate::clock::ScaledClock`] (reliability tests and benchmarks only).
+pub const TEST_CLOCK_VAR: &str = "AMPLIFIER_TEST_CLOCK";
+
 /// `amplifier run`: until Ctrl-C or SIGTERM.
 async fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-    let clock = SystemClock;
+    let clock: std::sync::Arc<dyn Clock> = match env(TEST_CLOCK_VAR) {
+        Some(setting) => std::sync::Arc::new(
+            crate::clock::ScaledClock::from_setting(&setting).map_err(|e| {
+                anyhow::anyhow!("{TEST_CLOCK_VAR}: {e}; unset it to use the real clock")
+            })?,
+        ),
+        None => std::sync::Arc::new(SystemClock),
+    };
     let config = Config::load_valid(path, env, clock.now())?;
     let has_credentials = config.slack.as_ref().is_some_and(|s| s.bot_token.is_some())
         || config
@@ -354,7 +364,10 @@ async fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Resul
         anyhow::bail!(no_platform_help());
     }
     crate::telemetry::init(&config.log);
-    crate::runner::run(config, std::sync::Arc::new(clock), shutdown_signal()?).await
+    if env(TEST_CLOCK_VAR).is_some() {
+        tracing::warn!(now = %clock.now(), "{TEST_CLOCK_VAR} is set: running on a sped-up test clock, not the real time");
+    }
+    crate::runner::run(config, clock, shutdown_signal()?).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM. The handlers are installed before this returns, so a signal that

@@ -282,7 +282,7 @@ async fn run_loop(
                 }
                 tokio::select! {
                     _ = stopped.wait_for(|stop| *stop) => break,
-                    _ = tokio::time::sleep(MAX_NAP) => {}
+                    _ = tokio::time::sleep(clock.real(MAX_NAP)) => {}
                 }
             }
             anyhow::Ok(())

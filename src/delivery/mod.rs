@@ -160,7 +160,7 @@ impl Delivery {
                 biased;
                 _ = &mut shutdown => break,
                 _ = wake.notified() => {}
-                _ = tokio::time::sleep(nap) => {}
+                _ = tokio::time::sleep(clock.real(nap)) => {}
             }
         }
         tracing::info!(owner = %self.config.owner, "delivery stopped");

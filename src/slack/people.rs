@@ -225,7 +225,7 @@ pub async fn run(
         }
         tokio::select! {
             _ = &mut shutdown => return,
-            _ = tokio::time::sleep(CHECK_EVERY) => {}
+            _ = tokio::time::sleep(clock.real(CHECK_EVERY)) => {}
         }
     }
 }
