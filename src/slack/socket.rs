@@ -99,6 +99,7 @@ where
             }
             frame = socket.next() => frame,
         };
+        let received = std::time::Instant::now();
         let text = match frame {
             Some(Ok(Frame::Text(text))) => text,
             Some(Ok(Frame::Close(_))) | None => {
@@ -142,6 +143,7 @@ where
             if let Err(e) = socket.send(Frame::Text(ack.into())).await {
                 return Ended::Reconnect(format!("could not acknowledge: {e}"));
             }
+            crate::telemetry::record_ack("slack", "socket_mode", received.elapsed());
         }
     }
 }
