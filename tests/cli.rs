@@ -775,6 +775,11 @@ fn check_live_reports_missing_slack_scopes() -> Result<(), Failed> {
 /// `/healthz`, `/readyz` and `/metrics` of a running `amplifier run`, found from its "http listening" log
 /// line. Called after a delivery was logged: sends are counted before that line is written.
 fn check_http(run: &mut Running, platform: &str) -> Result<(), Failed> {
+    let connected = match platform {
+        "slack" => "Slack Socket Mode connected",
+        _ => "Discord gateway ready",
+    };
+    run.wait_for("the platform connected", |l| l.contains(connected))?;
     let line = run.wait_for("the HTTP address", |l| l.contains("http listening"))?;
     let address = serde_json::from_str::<serde_json::Value>(&line)?["address"]
         .as_str()
@@ -796,15 +801,26 @@ fn check_http(run: &mut Running, platform: &str) -> Result<(), Failed> {
         assert_eq!((status, body.trim()), (200, "ok"));
         let (status, body) = get("/readyz").await?;
         assert_eq!(status, 200, "{body}");
-        let (status, body) = get("/metrics").await?;
-        assert_eq!(status, 200);
-        for needle in [
+        let needles = [
             "amplifier_prompts_sent_total".to_string(),
             "amplifier_outbox_depth".to_string(),
             r#"amplifier_routine_steps_total{step="ask.sent"}"#.to_string(),
             format!("amplifier_messages_sent_total{{platform=\"{platform}\"}}"),
-        ] {
-            assert!(body.contains(&needle), "{needle} not in /metrics:\n{body}");
+        ];
+        // A step is counted just after its transaction commits, so a send can be seen a moment before it:
+        // ask again until every series is there, within a deadline.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = get("/metrics").await?;
+            assert_eq!(status, 200);
+            let missing: Vec<_> = needles.iter().filter(|n| !body.contains(*n)).collect();
+            if missing.is_empty() {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("{missing:?} not in /metrics:\n{body}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok::<_, Failed>(())
     })
