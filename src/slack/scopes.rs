@@ -24,7 +24,11 @@ pub fn required_bot_scopes() -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenCheck {
     pub team_id: String,
+    /// The bot's own user id.
+    pub user_id: String,
     pub missing_scopes: Vec<String>,
+    /// Slack's clock, from the answer's `Date` header (for `amplifier doctor`).
+    pub server_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Calls `auth.test` with the bot token and compares its scopes with the manifest's. The error says what to fix.
@@ -51,6 +55,11 @@ pub async fn check_bot_token(api_base_url: &str, bot_token: &str) -> Result<Toke
                 .collect()
         })
         .unwrap_or_default();
+    let server_date = answer
+        .headers()
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::doctor::parse_http_date);
     let text = answer
         .text()
         .await
@@ -69,7 +78,9 @@ pub async fn check_bot_token(api_base_url: &str, bot_token: &str) -> Result<Toke
         .collect();
     Ok(TokenCheck {
         team_id: body["team_id"].as_str().unwrap_or_default().to_string(),
+        user_id: body["user_id"].as_str().unwrap_or_default().to_string(),
         missing_scopes: missing,
+        server_date,
     })
 }
 
