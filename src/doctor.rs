@@ -304,7 +304,7 @@ fn clock_finding(readings: &[ClockReading]) -> Finding {
         Finding::ok(
             "clock",
             format!(
-                "within {} of {}'s clock",
+                "within {} of the clock of {}",
                 humantime::format_duration(std::time::Duration::from_secs(
                     (seconds.unsigned_abs()).max(1)
                 )),
