@@ -18,9 +18,11 @@ const DISCORD_CHANNEL: &str = "1100000000000000021";
 const DISCORD_LEADER: &str = "1100000000000000011";
 const DISCORD_APPROVER: &str = "1100000000000000012";
 
+type Case = fn() -> Result<(), Failed>;
+
 fn main() {
     let args = Arguments::from_args();
-    let cases: &[(&str, fn() -> Result<(), Failed>)] = &[
+    let cases: &[(&str, Case)] = &[
         ("healthy_config_passes_every_check", healthy),
         ("bad_slack_token", bad_slack_token),
         ("missing_slack_scope", missing_slack_scope),
