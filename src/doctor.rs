@@ -1,7 +1,7 @@
 //! `amplifier doctor`: runs every check of a live configuration (config, database, Slack, Discord, clock) and reports each finding with what to fix, in plain words.
 
 use crate::clock::Clock;
-use crate::config::{Config, Members, TeamConfig};
+use crate::config::{Config, ConfigError, Members, TeamConfig};
 use crate::domain::Platform;
 use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
@@ -104,11 +104,19 @@ pub async fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>, clock: &dyn 
     let mut report = Report::default();
     let config = match Config::load(path, env) {
         Ok(config) => config,
+        Err(ConfigError::Read { path, source }) => {
+            report.findings.push(Finding::fix(
+                "config",
+                format!("cannot read {}: {source}", path.display()),
+                "pass --config PATH (or set AMPLIFIER_CONFIG), or copy config.example.toml to amplifier.toml",
+            ));
+            return report;
+        }
         Err(e) => {
             report.findings.push(Finding::fix(
                 "config",
                 format!("cannot use the config: {e}"),
-                "fix the file (`amplifier check` explains each problem), then run doctor again",
+                "correct the key named above (config.example.toml shows every key), then run doctor again",
             ));
             return report;
         }

@@ -3,6 +3,7 @@
 //! (`conversations.info`) and each configured person (`users.info`). Read-only.
 
 use super::api::{ApiError, WebApi};
+use super::scopes::TokenError;
 use crate::clock::Clock;
 use crate::config::{SlackConfig, SlackEventsMode};
 use crate::doctor::{Checked, ClockReading, ConfiguredTeam, Finding};
@@ -74,9 +75,24 @@ pub async fn check(
     let base = &slack.api_base_url;
     let token_check = match super::scopes::check_bot_token(base, token.expose()).await {
         Ok(check) => check,
-        Err(problem) => {
-            out.findings
-                .push(Finding::fix(AREA, "the bot token does not work", problem));
+        Err(TokenError::Refused { code }) => {
+            out.findings.push(Finding::fix(
+                AREA,
+                format!("the bot token was refused ({code})"),
+                "copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page into \
+                 slack.bot_token or AMPLIFIER_SLACK_BOT_TOKEN (reinstall the app if the page shows none)",
+            ));
+            return out;
+        }
+        Err(TokenError::Unreachable(problem)) => {
+            out.findings.push(Finding::fix(
+                AREA,
+                problem,
+                format!(
+                    "check slack.api_base_url ({}) and that this machine reaches it, then run doctor again",
+                    slack.api_base_url
+                ),
+            ));
             return out;
         }
     };
