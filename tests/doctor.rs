@@ -38,10 +38,28 @@ fn main() {
         ("database_not_migrated", database_not_migrated),
         ("clock_skew", clock_skew),
     ];
-    let trials = cases
+    let mut trials: Vec<Trial> = cases
         .iter()
         .map(|&(name, case)| Trial::test(name, case))
         .collect();
+    let pg = "database_on_postgres";
+    trials.push(
+        match (support::postgres_url(), support::require_postgres()) {
+            (Some(url), _) => Trial::test(pg, move || database_on_postgres(&url)),
+            (None, true) => Trial::test(pg, || {
+                Err(format!(
+                    "{}=1 but {} is not set",
+                    support::REQUIRE_POSTGRES_VAR,
+                    support::POSTGRES_URL_VAR
+                )
+                .into())
+            }),
+            (None, false) => Trial::test(pg, || {
+                Err(format!("{} is not set", support::POSTGRES_URL_VAR).into())
+            })
+            .with_ignored_flag(true),
+        },
+    );
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -178,10 +196,16 @@ time_zone = "Europe/Berlin"
 
     /// Runs `amplifier doctor`: its exit code and standard output (standard error appended).
     fn doctor(&self) -> Result<(Option<i32>, String), Failed> {
+        self.doctor_with(&[])
+    }
+
+    /// Runs `amplifier doctor` with these environment variables.
+    fn doctor_with(&self, env: &[(&str, &str)]) -> Result<(Option<i32>, String), Failed> {
         let output = amplifier()
             .arg("doctor")
             .arg("--config")
             .arg(&self.config)
+            .envs(env.iter().copied())
             .output()?;
         let text = format!(
             "{}{}",
@@ -492,4 +516,34 @@ fn clock_skew() -> Result<(), Failed> {
     assert!(fix_of(&report, line).contains("NTP"), "{report}");
     rig.no_violations_but_wrong_tokens();
     Ok(())
+}
+
+/// On PostgreSQL (the URL from the environment, as operators set it): never migrated, then migrated.
+fn database_on_postgres(admin_url: &str) -> Result<(), Failed> {
+    let rig = Rig::start(Setup::default())?;
+    let (url, name) = rig.rt.block_on(support::create_database(admin_url))?;
+    let outcome = (|| -> Result<(), Failed> {
+        let env = [("AMPLIFIER_DATABASE_URL", url.as_str())];
+        let (code, report) = rig.doctor_with(&env)?;
+        assert_only_failures(code, &report, &["✗ database: postgres://"]);
+        assert!(report.contains("was never migrated"), "{report}");
+        rig.rt.block_on(async {
+            let store = amplifier::store::open(&url).await?;
+            store.migrate().await?;
+            store.close().await;
+            Ok::<_, amplifier::store::StoreError>(())
+        })?;
+        let (code, report) = rig.doctor_with(&env)?;
+        assert_eq!(code, Some(0), "{report}");
+        let latest = amplifier::store::Backend::Postgres.latest_schema_version();
+        assert!(
+            report.contains(&format!(
+                "answers and is migrated (schema version {latest})"
+            )),
+            "{report}"
+        );
+        Ok(())
+    })();
+    rig.rt.block_on(support::drop_database(admin_url, &name))?;
+    outcome
 }
