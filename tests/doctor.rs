@@ -32,6 +32,10 @@ fn main() {
         ),
         ("bot_not_in_slack_share_channel", bot_not_in_share_channel),
         ("unknown_slack_person", unknown_slack_person),
+        (
+            "slack_team_in_another_workspace",
+            slack_team_in_another_workspace,
+        ),
         ("unknown_discord_person", unknown_discord_person),
         ("bad_discord_token", bad_discord_token),
         ("discord_command_not_registered", command_not_registered),
@@ -77,6 +81,7 @@ struct Setup {
     slack_bot_token: &'static str,
     slack_app_token: &'static str,
     slack_leader: &'static str,
+    slack_workspace: &'static str,
     discord_token: &'static str,
     discord_member: &'static str,
     register_commands: bool,
@@ -90,6 +95,7 @@ impl Default for Setup {
             slack_bot_token: BOT_TOKEN,
             slack_app_token: APP_TOKEN,
             slack_leader: "U0ALICE001",
+            slack_workspace: TEAM,
             discord_token: DISCORD_TOKEN,
             discord_member: DISCORD_APPROVER,
             register_commands: true,
@@ -159,7 +165,7 @@ api_base_url = "{discord_api}"
 [[teams]]
 name = "Leadership"
 platform = "slack"
-workspace_id = "{TEAM}"
+workspace_id = "{slack_workspace}"
 leaders = ["{slack_leader}"]
 approvers = ["U0BOB00001"]
 members = ["U0CAROL001", "U0DAN00001"]
@@ -181,6 +187,7 @@ time_zone = "Europe/Berlin"
             discord_token = setup.discord_token,
             discord_api = discord.base_url,
             slack_leader = setup.slack_leader,
+            slack_workspace = setup.slack_workspace,
             discord_member = setup.discord_member,
         );
         let path = dir.path().join("amplifier.toml");
@@ -409,6 +416,22 @@ fn unknown_slack_person() -> Result<(), Failed> {
     let line = "✗ slack: team Leadership: teams[0].leaders names U0NOBODY01, who is not a member of workspace T0FAKE0001";
     assert_only_failures(code, &report, &[line]);
     assert!(fix_of(&report, line).contains("Copy member ID"), "{report}");
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn slack_team_in_another_workspace() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        slack_workspace: "T0OTHER001",
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ slack: team Leadership: teams[0].workspace_id is T0OTHER001 but the bot token belongs to workspace T0FAKE0001";
+    assert_only_failures(code, &report, &[line]);
+    assert!(
+        fix_of(&report, line).contains("set teams[0].workspace_id = \"T0FAKE0001\""),
+        "{report}"
+    );
     rig.no_violations_but_wrong_tokens();
     Ok(())
 }

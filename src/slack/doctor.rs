@@ -145,7 +145,7 @@ pub async fn check(
     };
     for team in teams {
         out.findings
-            .extend(check_team(&api, team, &token_check.team_id).await);
+            .extend(check_team(&api, team, &token_check).await);
     }
     out
 }
@@ -194,11 +194,17 @@ async fn events(slack: &SlackConfig) -> Finding {
     }
 }
 
-async fn check_team(api: &WebApi, team: &ConfiguredTeam<'_>, token_team: &str) -> Vec<Finding> {
+async fn check_team(
+    api: &WebApi,
+    team: &ConfiguredTeam<'_>,
+    token: &super::scopes::TokenCheck,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let t = team.team;
     let key = format!("teams[{}]", team.index);
-    if t.workspace_id != token_team {
+    let token_team = &token.team_id;
+    // An org-wide install answers for its organization (`E…`) as well as the workspace.
+    if t.workspace_id != *token_team && token.enterprise_id.as_ref() != Some(&t.workspace_id) {
         out.push(Finding::fix(
             AREA,
             format!(

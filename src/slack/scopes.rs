@@ -24,6 +24,8 @@ pub fn required_bot_scopes() -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenCheck {
     pub team_id: String,
+    /// The Enterprise Grid organization (`E…`) of an org-wide install.
+    pub enterprise_id: Option<String>,
     /// The bot's own user id.
     pub user_id: String,
     pub missing_scopes: Vec<String>,
@@ -92,6 +94,10 @@ pub async fn check_bot_token(
         .collect();
     Ok(TokenCheck {
         team_id: body["team_id"].as_str().unwrap_or_default().to_string(),
+        enterprise_id: body["enterprise_id"]
+            .as_str()
+            .filter(|e| !e.is_empty())
+            .map(str::to_string),
         user_id: body["user_id"].as_str().unwrap_or_default().to_string(),
         missing_scopes: missing,
         server_date,
