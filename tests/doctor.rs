@@ -38,6 +38,12 @@ fn main() {
         ),
         ("unknown_discord_person", unknown_discord_person),
         ("bad_discord_token", bad_discord_token),
+        ("wrong_discord_application_id", wrong_discord_application_id),
+        ("discord_bot_not_in_server", discord_bot_not_in_server),
+        (
+            "discord_share_channel_not_visible",
+            discord_share_channel_not_visible,
+        ),
         ("discord_command_not_registered", command_not_registered),
         ("database_not_migrated", database_not_migrated),
         ("clock_skew", clock_skew),
@@ -84,6 +90,9 @@ struct Setup {
     slack_workspace: &'static str,
     discord_token: &'static str,
     discord_member: &'static str,
+    discord_application: &'static str,
+    discord_channel: &'static str,
+    bot_in_server: bool,
     register_commands: bool,
     migrate: bool,
     slack_clock_skew: chrono::Duration,
@@ -98,6 +107,9 @@ impl Default for Setup {
             slack_workspace: TEAM,
             discord_token: DISCORD_TOKEN,
             discord_member: DISCORD_APPROVER,
+            discord_application: APPLICATION_ID,
+            discord_channel: DISCORD_CHANNEL,
+            bot_in_server: true,
             register_commands: true,
             migrate: true,
             slack_clock_skew: chrono::Duration::zero(),
@@ -129,12 +141,14 @@ impl Rig {
             let _socket = slack.socket_mode().await;
             let discord = FakeDiscord::start(Arc::new(SkewedClock(chrono::Duration::zero()))).await;
             discord.require_token(DISCORD_TOKEN);
-            discord.add_guild(
-                GUILD,
-                "Community",
-                &[(DISCORD_CHANNEL, "amplify")],
-                &[DISCORD_LEADER, DISCORD_APPROVER],
-            );
+            if setup.bot_in_server {
+                discord.add_guild(
+                    GUILD,
+                    "Community",
+                    &[(DISCORD_CHANNEL, "amplify")],
+                    &[DISCORD_LEADER, DISCORD_APPROVER],
+                );
+            }
             if setup.register_commands {
                 let rest = amplifier::discord::rest::Rest::new(&discord.base_url, DISCORD_TOKEN)?;
                 amplifier::discord::commands::register(&rest, APPLICATION_ID, Some(GUILD)).await?;
@@ -159,7 +173,7 @@ api_base_url = "{slack_api}"
 
 [discord]
 bot_token = "{discord_token}"
-application_id = "{APPLICATION_ID}"
+application_id = "{discord_application}"
 api_base_url = "{discord_api}"
 
 [[teams]]
@@ -178,7 +192,7 @@ platform = "discord"
 workspace_id = "{GUILD}"
 leaders = ["{DISCORD_LEADER}"]
 approvers = ["{discord_member}"]
-share_channel = "{DISCORD_CHANNEL}"
+share_channel = "{discord_channel}"
 time_zone = "Europe/Berlin"
 "#,
             slack_bot = setup.slack_bot_token,
@@ -189,6 +203,8 @@ time_zone = "Europe/Berlin"
             slack_leader = setup.slack_leader,
             slack_workspace = setup.slack_workspace,
             discord_member = setup.discord_member,
+            discord_application = setup.discord_application,
+            discord_channel = setup.discord_channel,
         );
         let path = dir.path().join("amplifier.toml");
         std::fs::write(&path, config)?;
@@ -458,6 +474,54 @@ fn bad_discord_token() -> Result<(), Failed> {
     let line = "✗ discord: the bot token was refused (HTTP 401";
     assert_only_failures(code, &report, &[line]);
     assert!(fix_of(&report, line).contains("Reset Token"), "{report}");
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn wrong_discord_application_id() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_application: "1200000000000000999",
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ discord: discord.application_id is 1200000000000000999 but the bot token belongs to application 1200000000000000001";
+    assert_only_failures(code, &report, &[line]);
+    assert!(
+        fix_of(&report, line).contains("set discord.application_id = \"1200000000000000001\""),
+        "{report}"
+    );
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_bot_not_in_server() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        bot_in_server: false,
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ discord: team Community: the bot is not in server 1100000000000000001";
+    assert_only_failures(code, &report, &[line]);
+    assert!(
+        fix_of(&report, line).contains(
+            "https://discord.com/oauth2/authorize?client_id=1200000000000000001&scope=bot+applications.commands&permissions=19456"
+        ),
+        "{report}"
+    );
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_share_channel_not_visible() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_channel: "1100000000000000029",
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line =
+        "✗ discord: team Community: the bot cannot see the share channel 1100000000000000029";
+    assert_only_failures(code, &report, &[line]);
+    assert!(fix_of(&report, line).contains("View Channel"), "{report}");
     rig.no_violations_but_wrong_tokens();
     Ok(())
 }
