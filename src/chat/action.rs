@@ -41,6 +41,8 @@ pub enum Action {
     PasteShareLink { post: i64 },
     /// A member will not share this one.
     NotThisTime { post: i64 },
+    /// `/amplify forget-me`, confirmed: delete everything stored about whoever pressed it.
+    ForgetMe,
 }
 
 impl Action {
@@ -59,6 +61,7 @@ impl Action {
         };
         let action = match verb {
             "nd" => Action::NewDraft,
+            "fm" => Action::ForgetMe,
             "we" => Action::WriteInEditor { ask: num()? },
             "sk" => Action::SkipAsk { ask: num()? },
             "rt" => Action::RemindTomorrow { ask: num()? },
@@ -102,6 +105,7 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::NewDraft => write!(f, "nd"),
+            Action::ForgetMe => write!(f, "fm"),
             Action::WriteInEditor { ask } => write!(f, "we:{ask}"),
             Action::SkipAsk { ask } => write!(f, "sk:{ask}"),
             Action::RemindTomorrow { ask } => write!(f, "rt:{ask}"),
@@ -162,6 +166,7 @@ mod tests {
             },
             Action::PasteShareLink { post: 12 },
             Action::NotThisTime { post: 13 },
+            Action::ForgetMe,
         ];
         for action in all {
             let id = action.to_string();

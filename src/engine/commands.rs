@@ -111,7 +111,7 @@ pub async fn on_command(
                 (false, _) => "You're out: no more nudges. /amplify join brings you back.".to_string(),
             });
         }
-        Command::ForgetMe => turn.reply("Deleting your data on request is not in this version yet. Until it is, an admin can remove you from a team with /amplify team remove member @you from TEAM."),
+        Command::ForgetMe => super::forget::ask(turn).await?,
         Command::Team(team) => on_team(engine, turn, team).await?,
     }
     Ok(())

@@ -1,12 +1,14 @@
 //! The weekly routine: turns chat events and clock ticks into state changes plus outbox rows, committed in one
 //! transaction, each inbound event applied once.
 //!
-//! One module per step: [`prompts`], [`drafts`], [`review`], [`publish`], [`nudges`], [`digest`], [`commands`].
+//! One module per step: [`prompts`], [`drafts`], [`review`], [`publish`], [`nudges`], [`digest`], [`commands`],
+//! and [`forget`] for `/amplify forget-me`.
 //! Every function takes `now`; nothing here reads the wall clock or knows a platform.
 
 pub mod commands;
 pub mod digest;
 pub mod drafts;
+pub mod forget;
 pub mod nudges;
 pub mod prompts;
 pub mod publish;
@@ -223,6 +225,7 @@ impl Engine {
             A::Shared { .. } | A::PasteShareLink { .. } | A::NotThisTime { .. } => {
                 nudges::on_action(self, turn, action, fields).await
             }
+            A::ForgetMe => forget::confirmed(turn).await,
         }
     }
 

@@ -103,6 +103,25 @@ impl<'a> Turn<'a> {
     }
 
     pub fn reply_message(&mut self, message: Message) {
+        let key = self.next_key();
+        self.reply_keyed(key, message);
+    }
+
+    /// A reply to a person who was just forgotten: its outbox row is deleted once sent (or failed), so
+    /// nothing addressed to them stays behind.
+    pub fn farewell(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        let event = self.event();
+        let key = format!(
+            "{}{}:{}",
+            crate::store::ERASE_AFTER_SEND,
+            event.platform,
+            event.key
+        );
+        self.reply_keyed(key, Message::new(text.clone()).say(text));
+    }
+
+    fn reply_keyed(&mut self, key: String, message: Message) {
         let event = self.event();
         let op = if event.channel.is_none() || self.is_dm() {
             Outbound::Send {
@@ -118,7 +137,6 @@ impl<'a> Turn<'a> {
                 message,
             }
         };
-        let key = self.next_key();
         self.push(
             key,
             event.platform,

@@ -5,11 +5,13 @@
 //! [`Store::begin`], which is how the engine commits a state change together with the outbox rows
 //! it causes (nothing lost, nothing doubled).
 
+mod forget;
 mod postgres;
 mod sql;
 mod sqlite;
 mod types;
 
+pub use forget::{ForgetReport, ERASE_AFTER_SEND, FORGOTTEN};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -177,6 +179,20 @@ pub trait Store: Send + Sync {
         workspace_id: &str,
         platform_user_id: &str,
     ) -> Result<Option<Person>, StoreError>;
+    /// Everyone with this platform user id, on any platform and workspace (`amplifier forget --person ID`).
+    async fn people_by_platform_user_id(
+        &self,
+        platform_user_id: &str,
+    ) -> Result<Vec<Person>, StoreError>;
+    /// Deletes the person's personal data and keeps only counts (what goes and what stays: `forget.rs`), all
+    /// in one transaction (the caller's [`StoreTx`], or its own), audited as `person.forgotten` by `actor`
+    /// (`self`, `cli`) with nothing that names them. `NotFound` for an unknown person.
+    async fn forget_person(
+        &self,
+        person: PersonId,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ForgetReport, StoreError>;
     /// Every role the person holds, in any team (a DM command names no team); by team name.
     async fn teams_of_person(&self, person: PersonId) -> Result<Vec<(Team, Role)>, StoreError>;
     async fn set_person_display_name(
@@ -517,7 +533,8 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
     /// Delivered. False if `owner` no longer holds the claim (its lease expired and another worker
-    /// took the row): the caller changes nothing.
+    /// took the row): the caller changes nothing. A row keyed [`ERASE_AFTER_SEND`]`…` is deleted instead
+    /// of kept (here and in [`Store::mark_failed`]).
     async fn mark_sent(
         &self,
         id: OutboxId,

@@ -308,3 +308,50 @@ pub const AUDIT_LOG_ALL: &str = "SELECT id, at, team_id, actor, action, subject,
      FROM audit_log ORDER BY at DESC, id DESC LIMIT $1";
 pub const AUDIT_LOG_OF_TEAM: &str = "SELECT id, at, team_id, actor, action, subject, detail_json \
      FROM audit_log WHERE team_id = $1 ORDER BY at DESC, id DESC LIMIT $2";
+
+/// A row acknowledged for good whose key asks to be erased then (see `forget::ERASE_AFTER_SEND`).
+pub const DELETE_ERASED_OUTBOX: &str = "DELETE FROM outbox WHERE id = $1 \
+     AND status <> 'pending' AND substr(idempotency_key, 1, 6) = 'erase:'";
+
+// ---- forgetting a person (see forget.rs) ----------------------------------------------------------
+
+pub const PEOPLE_BY_PLATFORM_USER_ID: &str = "SELECT id, platform, workspace_id, platform_user_id, \
+     display_name, time_zone, muted, paused_until, out_of_office, dm_channel_id, mastodon_instance, dms_closed, created_at \
+     FROM people WHERE platform_user_id = $1 ORDER BY platform, workspace_id";
+/// What a forget will remove, counted before the delete cascades.
+pub const FORGET_COUNTS: &str = "SELECT \
+     (SELECT COUNT(*) FROM team_roles WHERE person_id = $1), \
+     (SELECT COUNT(*) FROM asks WHERE person_id = $1), \
+     (SELECT COUNT(*) FROM drafts WHERE author_id = $1), \
+     (SELECT COUNT(*) FROM draft_versions WHERE draft_id IN (SELECT id FROM drafts WHERE author_id = $1)), \
+     (SELECT COUNT(*) FROM reviews WHERE reviewer_id = $1), \
+     (SELECT COUNT(*) FROM posts WHERE author_id = $1), \
+     (SELECT COUNT(*) FROM nudges WHERE person_id = $1), \
+     (SELECT COUNT(*) FROM share_confirmations WHERE person_id = $1), \
+     (SELECT COUNT(*) FROM draft_versions WHERE editor_id = $1 \
+        AND draft_id NOT IN (SELECT id FROM drafts WHERE author_id = $1))";
+/// Every text the person wrote: the versions of their drafts, their review comments, their links.
+pub const FORGET_TEXTS: &str = "SELECT body FROM draft_versions \
+     WHERE draft_id IN (SELECT id FROM drafts WHERE author_id = $1) \
+     UNION ALL SELECT comment FROM reviews WHERE reviewer_id = $1 AND comment IS NOT NULL \
+     UNION ALL SELECT url FROM share_confirmations WHERE person_id = $1 AND url IS NOT NULL \
+     UNION ALL SELECT canonical_url FROM posts WHERE author_id = $1 AND canonical_url IS NOT NULL";
+/// The person's own things, named as outbox keys name them; nudges of their posts count as theirs.
+pub const FORGET_OWNED: &str = "SELECT 'ask', id FROM asks WHERE person_id = $1 \
+     UNION ALL SELECT 'draft', id FROM drafts WHERE author_id = $1 \
+     UNION ALL SELECT 'post', id FROM posts WHERE author_id = $1 \
+     UNION ALL SELECT 'nudge', id FROM nudges WHERE person_id = $1 \
+        OR post_id IN (SELECT id FROM posts WHERE author_id = $1)";
+pub const OUTBOX_KEYS: &str = "SELECT id, idempotency_key FROM outbox";
+pub const DELETE_OUTBOX_ROW: &str = "DELETE FROM outbox WHERE id = $1";
+/// Versions they wrote into someone else's draft become the author's (the author's post is made of them).
+pub const CREDIT_EDITS_TO_AUTHORS: &str = "UPDATE draft_versions \
+     SET editor_id = (SELECT author_id FROM drafts WHERE drafts.id = draft_versions.draft_id) \
+     WHERE editor_id = $1 AND draft_id NOT IN (SELECT id FROM drafts WHERE author_id = $1)";
+pub const TEAMS_IN_WORKSPACE: &str = "SELECT id, name, platform, workspace_id, settings_json, source, \
+     created_at, updated_at FROM teams WHERE platform = $1 AND workspace_id = $2 ORDER BY name";
+pub const SET_TEAM_SETTINGS_JSON: &str = "UPDATE teams SET settings_json = $2 WHERE id = $1";
+pub const ANONYMISE_AUDIT_BY_NAME: &str = "UPDATE audit_log \
+     SET actor = 'forgotten', subject = 'forgotten', detail_json = '{}' \
+     WHERE actor = $1 OR subject = $1";
+pub const DELETE_PERSON: &str = "DELETE FROM people WHERE id = $1";

@@ -7,7 +7,7 @@
 
 use super::sql;
 use super::types::*;
-use super::{lease_until, redact_url, Backend, Store, StoreError, StoreTx, TxControl};
+use super::{forget, lease_until, redact_url, ForgetReport, Backend, Store, StoreError, StoreTx, TxControl};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
@@ -46,6 +46,20 @@ const CLAIM_OUTBOX: &str = "UPDATE outbox SET claim_owner = $1, claim_expires_at
 const HAS_MIGRATIONS_TABLE: &str =
     "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'";
 const SCHEMA_VERSION: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+
+/// Deletes the outbox rows addressed to a person (`$3` is `"person":"ID"`, see `forget::addressed_to`).
+const FORGET_OUTBOX_TO: &str = "DELETE FROM outbox WHERE platform = $1 AND workspace_id = $2 \
+     AND instr(payload_json, $3) > 0";
+/// Redacts the other outbox rows that name or quote a forgotten person (`$1`); a pending one is never sent.
+const REDACT_OUTBOX: &str = "UPDATE outbox SET payload_json = $2, last_error = NULL, \
+     claim_owner = NULL, claim_expires_at = NULL, \
+     status = CASE status WHEN 'pending' THEN 'failed' ELSE status END \
+     WHERE payload_json <> $2 AND (instr(payload_json, $1) > 0 OR instr(COALESCE(last_error, ''), $1) > 0)";
+/// Anonymises the audit entries whose subject or detail names or quotes a forgotten person (`$1`).
+const ANONYMISE_AUDIT_CONTAINING: &str = "UPDATE audit_log \
+     SET actor = 'forgotten', subject = 'forgotten', detail_json = '{}' \
+     WHERE action <> 'person.forgotten' AND NOT (actor = 'forgotten' AND detail_json = '{}') \
+     AND (instr(subject, $1) > 0 OR instr(detail_json, $1) > 0)";
 
 type SharedTx = Arc<Mutex<Option<sqlx::Transaction<'static, Sqlite>>>>;
 
@@ -466,6 +480,31 @@ impl Store for SqliteStore {
             .await?;
         w.done().await?;
         Ok(person)
+    }
+
+    async fn people_by_platform_user_id(
+        &self,
+        platform_user_id: &str,
+    ) -> Result<Vec<Person>, StoreError> {
+        let mut w = self.read().await?;
+        let people = sqlx::query_as(sql::PEOPLE_BY_PLATFORM_USER_ID)
+            .bind(platform_user_id)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(people)
+    }
+
+    async fn forget_person(
+        &self,
+        id: PersonId,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ForgetReport, StoreError> {
+        let mut w = self.write().await?;
+        let report = forget_in(w.conn(), id, actor, now).await?;
+        w.done().await?;
+        Ok(report)
     }
 
     async fn teams_of_person(&self, person: PersonId) -> Result<Vec<(Team, Role)>, StoreError> {
@@ -1554,6 +1593,12 @@ impl Store for SqliteStore {
             .bind(platform_ref)
             .execute(w.conn())
             .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query(sql::DELETE_ERASED_OUTBOX)
+                .bind(id)
+                .execute(w.conn())
+                .await?;
+        }
         w.done().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1590,6 +1635,12 @@ impl Store for SqliteStore {
             .bind(error)
             .execute(w.conn())
             .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query(sql::DELETE_ERASED_OUTBOX)
+                .bind(id)
+                .execute(w.conn())
+                .await?;
+        }
         w.done().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1699,4 +1750,125 @@ impl Store for SqliteStore {
         w.done().await?;
         Ok(records)
     }
+}
+
+/// [`Store::forget_person`] on one connection (inside the caller's transaction); the rules are in `forget.rs`.
+async fn forget_in(
+    conn: &mut SqliteConnection,
+    id: PersonId,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<ForgetReport, StoreError> {
+    let person: Person = sqlx::query_as(sql::PERSON_BY_ID)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "person",
+            id: id.0.to_string(),
+        })?;
+    let counts: (i64, i64, i64, i64, i64, i64, i64, i64, i64) =
+        sqlx::query_as(sql::FORGET_COUNTS)
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let mut report = ForgetReport {
+        roles: counts.0,
+        asks: counts.1,
+        drafts: counts.2,
+        versions: counts.3,
+        reviews: counts.4,
+        posts: counts.5,
+        nudges: counts.6,
+        shares: counts.7,
+        edits_credited_to_authors: counts.8,
+        ..ForgetReport::default()
+    };
+    let texts: Vec<String> = sqlx::query_scalar(sql::FORGET_TEXTS)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut owned = forget::Owned::default();
+    let things: Vec<(String, i64)> = sqlx::query_as(sql::FORGET_OWNED)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for (kind, thing) in things {
+        owned.add(kind, thing);
+    }
+    let keys: Vec<(i64, String)> = sqlx::query_as(sql::OUTBOX_KEYS)
+        .fetch_all(&mut *conn)
+        .await?;
+    for (row, key) in keys {
+        if owned.caused(&key) {
+            let done = sqlx::query(sql::DELETE_OUTBOX_ROW)
+                .bind(row)
+                .execute(&mut *conn)
+                .await?;
+            report.outbox_deleted += done.rows_affected() as i64;
+        }
+    }
+    let done = sqlx::query(FORGET_OUTBOX_TO)
+        .bind(person.platform.as_str())
+        .bind(&person.workspace_id)
+        .bind(forget::addressed_to(&person))
+        .execute(&mut *conn)
+        .await?;
+    report.outbox_deleted += done.rows_affected() as i64;
+    for needle in forget::needles(&person, &texts) {
+        let done = sqlx::query(REDACT_OUTBOX)
+            .bind(&needle)
+            .bind(forget::REDACTED_PAYLOAD)
+            .execute(&mut *conn)
+            .await?;
+        report.outbox_redacted += done.rows_affected() as i64;
+        let done = sqlx::query(ANONYMISE_AUDIT_CONTAINING)
+            .bind(&needle)
+            .execute(&mut *conn)
+            .await?;
+        report.audit_anonymised += done.rows_affected() as i64;
+    }
+    for name in forget::audit_names(&person) {
+        let done = sqlx::query(sql::ANONYMISE_AUDIT_BY_NAME)
+            .bind(&name)
+            .execute(&mut *conn)
+            .await?;
+        report.audit_anonymised += done.rows_affected() as i64;
+    }
+    sqlx::query(sql::CREDIT_EDITS_TO_AUTHORS)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let teams: Vec<Team> = sqlx::query_as(sql::TEAMS_IN_WORKSPACE)
+        .bind(person.platform.as_str())
+        .bind(&person.workspace_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for team in teams {
+        if let Some(settings) = forget::settings_without(&team.settings_json, &person.platform_user_id) {
+            sqlx::query(sql::SET_TEAM_SETTINGS_JSON)
+                .bind(team.id)
+                .bind(settings)
+                .execute(&mut *conn)
+                .await?;
+            if team.source == TeamSource::Config {
+                report.config_teams.push(team.name);
+            }
+        }
+    }
+    sqlx::query(sql::DELETE_PERSON)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let entry = forget::forgotten_entry(&report, actor, now);
+    sqlx::query_scalar::<_, AuditId>(sql::INSERT_AUDIT)
+        .bind(entry.at)
+        .bind(entry.team_id)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.subject)
+        .bind(&entry.detail_json)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(report)
 }
