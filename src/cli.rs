@@ -1,4 +1,4 @@
-//! The command line: `run`, `check` and `migrate`, each a thin call into library code.
+//! The command line: `run`, `check`, `migrate`, `demo`, `export` and `forget`, each a thin call into library code.
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError, Slot, DEFAULT_CONFIG_PATH};
@@ -60,6 +60,15 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Delete a person's personal data (what `/amplify forget-me` does), keeping only anonymous counts; audited.
+    Forget {
+        /// Their platform user id (Slack `U0123ABCD`, a Discord user id).
+        #[arg(long)]
+        person: String,
+        /// The team whose workspace they are in, when the id is stored in several.
+        #[arg(long)]
+        team: Option<String>,
+    },
 }
 
 /// Parses the command line and runs the command; errors are printed for a person, with an exit code ≠ 0.
@@ -87,6 +96,13 @@ pub fn main() -> ExitCode {
             &team,
             format,
             out.as_deref(),
+            now,
+        )),
+        Command::Forget { person, team } => block_on(forget(
+            &cli.config,
+            &env,
+            &person,
+            team.as_deref(),
             now,
         )),
         Command::Demo => block_on(async {
@@ -354,6 +370,37 @@ async fn export(
         Some(file) => std::fs::write(file, text)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?,
         None => print!("{text}"),
+    }
+    Ok(())
+}
+
+/// `amplifier forget`: deletes a person's data in the database the config names and says what went.
+async fn forget(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    person: &str,
+    team: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let config = Config::load(path, env)?;
+    let store = crate::store::open(&config.database_url()).await?;
+    store.migrate().await?;
+    let outcome = crate::forget::forget(&*store, person, team, now).await;
+    store.close().await;
+    let (who, report) = outcome?;
+    println!(
+        "Forgot {} ({} workspace {}): deleted their profile{}{}; {} outbox row(s) deleted and {} redacted, {} audit entr(y/ies) anonymised. Audited as person.forgotten.",
+        who.platform_user_id,
+        who.platform,
+        who.workspace_id,
+        if report.summary().is_empty() { "" } else { ", " },
+        report.summary(),
+        report.outbox_deleted,
+        report.outbox_redacted,
+        report.audit_anonymised,
+    );
+    for team in &report.config_teams {
+        println!("note: the config file still names {} in team {team}: remove them there, or the next start adds them back (with no history).", who.platform_user_id);
     }
     Ok(())
 }

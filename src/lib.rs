@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod domain;
 pub mod engine;
 pub mod export;
+pub mod forget;
 pub mod http;
 pub mod prompts;
 pub mod rounds;

@@ -55,7 +55,7 @@ pub struct ForgetReport {
 }
 
 impl ForgetReport {
-    /// The counts in words, zeros left out: "1 draft with 2 versions, 1 post, 3 nudges".
+    /// The counts in words, zeros left out: "1 draft, 2 draft versions, 3 nudges" (empty when all are zero).
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         let mut count = |n: i64, one: &str, many: &str| {
@@ -77,11 +77,7 @@ impl ForgetReport {
             "queued or sent messages",
         );
         count(self.audit_anonymised, "audit entry", "audit entries");
-        if parts.is_empty() {
-            "your profile".to_string()
-        } else {
-            format!("your profile, {}", parts.join(", "))
-        }
+        parts.join(", ")
     }
 }
 
