@@ -98,13 +98,9 @@ pub fn main() -> ExitCode {
             out.as_deref(),
             now,
         )),
-        Command::Forget { person, team } => block_on(forget(
-            &cli.config,
-            &env,
-            &person,
-            team.as_deref(),
-            now,
-        )),
+        Command::Forget { person, team } => {
+            block_on(forget(&cli.config, &env, &person, team.as_deref(), now))
+        }
         Command::Demo => block_on(async {
             let started = std::time::Instant::now();
             let mut out = std::io::stdout().lock();

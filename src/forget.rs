@@ -11,7 +11,9 @@ pub const ACTOR: &str = "cli";
 pub enum ForgetError {
     #[error("nobody with the id \"{0}\" is stored, so there is nothing to forget (give their platform user id, e.g. U0123ABCD on Slack or a Discord user id)")]
     NoPerson(String),
-    #[error("\"{id}\" is not stored in team {team}'s workspace, so there is nothing to forget there")]
+    #[error(
+        "\"{id}\" is not stored in team {team}'s workspace, so there is nothing to forget there"
+    )]
     NotInTeam { id: String, team: String },
     #[error("there is no team \"{0}\": `amplifier check` lists the config's teams")]
     NoTeam(String),

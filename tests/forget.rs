@@ -39,7 +39,9 @@ const CASES: &[(&str, Case)] = &[
     (
         "an_approvers_edit_stays_with_the_author_and_a_rollback_keeps_everything",
         |s, url| {
-            Box::pin(an_approvers_edit_stays_with_the_author_and_a_rollback_keeps_everything(s, url))
+            Box::pin(
+                an_approvers_edit_stays_with_the_author_and_a_rollback_keeps_everything(s, url),
+            )
         },
     ),
 ];
@@ -318,7 +320,9 @@ async fn forget_me_after_a_week_leaves_no_personal_data_in_any_column(
     w.store
         .set_person_display_name(alice.id, Some(ALICE_NAME))
         .await?;
-    w.store.set_person_dm_channel(alice.id, Some(ALICE_DM)).await?;
+    w.store
+        .set_person_dm_channel(alice.id, Some(ALICE_DM))
+        .await?;
     w.as_("alice", &[ALICE_V1, "/click Submit for review"])
         .await?;
     w.as_("carol", &["/click Request changes", CAROL_COMMENT])
@@ -333,7 +337,8 @@ async fn forget_me_after_a_week_leaves_no_personal_data_in_any_column(
     anyhow::ensure!(out.contains("→ #amplify:"), "alice's post is out\n{out}");
     w.as_("dan", &["/click Shared on LinkedIn"]).await?;
     // Bob's post: Alice is nudged and shares it with a link; Dan shares it too.
-    w.as_("bob", &[BOB_TEXT, "/click Submit for review"]).await?;
+    w.as_("bob", &[BOB_TEXT, "/click Submit for review"])
+        .await?;
     w.as_("carol", &["/click Approve"]).await?;
     w.as_("bob", &[BOB_POST_LINK]).await?;
     // It is 08:05 in Lisbon: her nudge waits for her working day.
@@ -393,7 +398,10 @@ async fn forget_me_after_a_week_leaves_no_personal_data_in_any_column(
         out.contains("Forget me") && out.contains("cannot be undone"),
         "{out}"
     );
-    assert!(w.store.person(alice.id).await?.is_some(), "not before the click");
+    assert!(
+        w.store.person(alice.id).await?.is_some(),
+        "not before the click"
+    );
     let out = w.as_("alice", &["/click Forget me"]).await?;
     assert!(
         out.contains("Done: I deleted everything I stored about you")
@@ -432,7 +440,11 @@ async fn forget_me_after_a_week_leaves_no_personal_data_in_any_column(
     assert_eq!(post.status, PostStatus::Published);
     assert_eq!(post.canonical_url.as_deref(), Some(BOB_POST_LINK));
     let shares = w.store.shares(bob_post.id).await?;
-    assert_eq!(shares.len(), bob_shares_before - 1, "only alice's share went");
+    assert_eq!(
+        shares.len(),
+        bob_shares_before - 1,
+        "only alice's share went"
+    );
     assert!(!columns_containing(&url, BOB_TEXT).await?.is_empty());
     for other in ["bob", "carol", "dan", "erin"] {
         w.person(other).await?;
@@ -448,10 +460,12 @@ async fn forget_me_after_a_week_leaves_no_personal_data_in_any_column(
 
     // The routine goes on without her, and the config adds her back at the next start, with no history.
     w.advance("3d").await?;
-    assert!(w.store.person(alice.id).await?.is_none() || {
-        // SQLite may hand a freed id to a newcomer; then it is not her.
-        w.store.person(alice.id).await?.unwrap().platform_user_id != "alice"
-    });
+    assert!(
+        w.store.person(alice.id).await?.is_none() || {
+            // SQLite may hand a freed id to a newcomer; then it is not her.
+            w.store.person(alice.id).await?.unwrap().platform_user_id != "alice"
+        }
+    );
     let config = Config::parse(TEAM).map_err(anyhow::Error::msg)?;
     amplifier::teams::sync_config_teams(&*w.store, &config, monday()).await?;
     let again = w.person("alice").await?;
@@ -459,7 +473,11 @@ async fn forget_me_after_a_week_leaves_no_personal_data_in_any_column(
         .store
         .drafts_of(
             again.id,
-            &[DraftStatus::Published, DraftStatus::Editing, DraftStatus::InReview]
+            &[
+                DraftStatus::Published,
+                DraftStatus::Editing,
+                DraftStatus::InReview
+            ]
         )
         .await?
         .is_empty());
@@ -670,7 +688,10 @@ fn cli_forget_prints_counts_and_refuses_unknown_or_ambiguous_ids() -> Result<(),
     config(&mut cmd);
     let (ok, stdout, stderr) = output(&mut cmd)?;
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("Forgot alice (slack workspace T9)"), "{stdout}");
+    assert!(
+        stdout.contains("Forgot alice (slack workspace T9)"),
+        "{stdout}"
+    );
 
     runtime().block_on(async {
         let config = Config::load(&path, &|_| None)?;

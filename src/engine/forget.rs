@@ -25,7 +25,11 @@ pub async fn confirmed(turn: &mut Turn<'_>) -> Result<(), EngineError> {
     let report = turn.store().forget_person(me, ACTOR, turn.now()).await?;
     let mut text = format!(
         "Done: I deleted everything I stored about you (your profile{}{}).",
-        if report.summary().is_empty() { "" } else { ", " },
+        if report.summary().is_empty() {
+            ""
+        } else {
+            ", "
+        },
         report.summary()
     );
     if !report.config_teams.is_empty() {

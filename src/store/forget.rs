@@ -222,7 +222,10 @@ mod tests {
         assert_eq!(value["members"], serde_json::json!(["dan"]));
         assert_eq!(value["name"], "alice", "only lists of people change");
         assert_eq!(settings_without(&out, "alice"), None);
-        assert_eq!(settings_without(r#"{"members":"share_channel"}"#, "x"), None);
+        assert_eq!(
+            settings_without(r#"{"members":"share_channel"}"#, "x"),
+            None
+        );
     }
 
     #[test]
@@ -257,7 +260,10 @@ mod tests {
             dms_closed: false,
             created_at: Utc::now(),
         };
-        let found = needles(&person, &["ok".into(), "A longer text\nwith two lines".into()]);
+        let found = needles(
+            &person,
+            &["ok".into(), "A longer text\nwith two lines".into()],
+        );
         assert_eq!(
             found,
             vec![

@@ -348,7 +348,8 @@ pub const DELETE_OUTBOX_ROW: &str = "DELETE FROM outbox WHERE id = $1";
 pub const CREDIT_EDITS_TO_AUTHORS: &str = "UPDATE draft_versions \
      SET editor_id = (SELECT author_id FROM drafts WHERE drafts.id = draft_versions.draft_id) \
      WHERE editor_id = $1 AND draft_id NOT IN (SELECT id FROM drafts WHERE author_id = $1)";
-pub const TEAMS_IN_WORKSPACE: &str = "SELECT id, name, platform, workspace_id, settings_json, source, \
+pub const TEAMS_IN_WORKSPACE: &str =
+    "SELECT id, name, platform, workspace_id, settings_json, source, \
      created_at, updated_at FROM teams WHERE platform = $1 AND workspace_id = $2 ORDER BY name";
 pub const SET_TEAM_SETTINGS_JSON: &str = "UPDATE teams SET settings_json = $2 WHERE id = $1";
 pub const ANONYMISE_AUDIT_BY_NAME: &str = "UPDATE audit_log \

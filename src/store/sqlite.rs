@@ -7,7 +7,9 @@
 
 use super::sql;
 use super::types::*;
-use super::{forget, lease_until, redact_url, ForgetReport, Backend, Store, StoreError, StoreTx, TxControl};
+use super::{
+    forget, lease_until, redact_url, Backend, ForgetReport, Store, StoreError, StoreTx, TxControl,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
@@ -1767,11 +1769,10 @@ async fn forget_in(
             what: "person",
             id: id.0.to_string(),
         })?;
-    let counts: (i64, i64, i64, i64, i64, i64, i64, i64, i64) =
-        sqlx::query_as(sql::FORGET_COUNTS)
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let counts: (i64, i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(sql::FORGET_COUNTS)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
     let mut report = ForgetReport {
         roles: counts.0,
         asks: counts.1,
@@ -1845,7 +1846,9 @@ async fn forget_in(
         .fetch_all(&mut *conn)
         .await?;
     for team in teams {
-        if let Some(settings) = forget::settings_without(&team.settings_json, &person.platform_user_id) {
+        if let Some(settings) =
+            forget::settings_without(&team.settings_json, &person.platform_user_id)
+        {
             sqlx::query(sql::SET_TEAM_SETTINGS_JSON)
                 .bind(team.id)
                 .bind(settings)

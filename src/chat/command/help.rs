@@ -86,7 +86,10 @@ const EVERYONE: &[Usage] = &[
     Usage {
         topic: "forget-me",
         line: "/amplify forget-me — delete everything Amplifier stores about you",
-        more: &[],
+        more: &[
+            "You get a Forget me button first; nothing is deleted until you press it.",
+            "Your drafts, posts, reviews, shares and settings go; only anonymous counts stay. Posts already in the share channel stay on the platform: delete those there.",
+        ],
     },
 ];
 
