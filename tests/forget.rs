@@ -13,8 +13,8 @@ use amplifier::domain::Platform;
 use amplifier::engine::Engine;
 use amplifier::shell::Shell;
 use amplifier::store::{
-    self, DraftStatus, NewPost, NewReview, PersonId, PostStatus, ReviewDecision, Role, Store,
-    StoreError,
+    self, DraftStatus, Lane, NewOutboxMessage, NewPost, NewReview, OutboxStatus, PersonId,
+    PostStatus, ReviewDecision, Role, Store, StoreError,
 };
 use anyhow::Context;
 use chrono::{DateTime, TimeZone, Utc};
@@ -44,6 +44,9 @@ const CASES: &[(&str, Case)] = &[
             )
         },
     ),
+    ("a_farewell_row_is_erased_once_sent_or_failed", |s, url| {
+        Box::pin(a_farewell_row_is_erased_once_sent_or_failed(s, url))
+    }),
 ];
 
 fn main() {
@@ -568,6 +571,68 @@ async fn an_approvers_edit_stays_with_the_author_and_a_rollback_keeps_everything
         Err(StoreError::NotFound { what: "person", .. }) => {}
         other => anyhow::bail!("forgetting twice: {other:?}"),
     }
+    Ok(())
+}
+
+/// Rows keyed `erase:…` wait like any other, and are deleted, not kept, once acknowledged for good.
+async fn a_farewell_row_is_erased_once_sent_or_failed(
+    store: Arc<dyn Store>,
+    _url: String,
+) -> anyhow::Result<()> {
+    let now = monday();
+    let row = |key: &str| NewOutboxMessage {
+        idempotency_key: key.to_string(),
+        platform: Platform::Shell,
+        workspace_id: "demo".into(),
+        lane: Lane::Interactive,
+        payload_json: r#"{"person":"someone"}"#.into(),
+        not_before: now,
+    };
+    for key in [
+        "erase:ev:shell:a:1",
+        "erase:ev:shell:b:1",
+        "ev:shell:c:1",
+        "ev:shell:d:1",
+    ] {
+        assert!(store.enqueue(&row(key), now).await?);
+    }
+    let claimed = store
+        .claim_outbox("worker", now, Duration::from_secs(60), 10)
+        .await?;
+    assert_eq!(claimed.len(), 4);
+    assert!(
+        store.outbox_by_key("erase:ev:shell:a:1").await?.is_some(),
+        "kept until acknowledged"
+    );
+    for message in &claimed {
+        let done =
+            if message.idempotency_key.contains(":a:") || message.idempotency_key.contains(":c:") {
+                store
+                    .mark_sent(message.id, "worker", now, Some("ref"))
+                    .await?
+            } else {
+                store.mark_failed(message.id, "worker", "gone").await?
+            };
+        assert!(done, "{}", message.idempotency_key);
+    }
+    assert!(store.outbox_by_key("erase:ev:shell:a:1").await?.is_none());
+    assert!(store.outbox_by_key("erase:ev:shell:b:1").await?.is_none());
+    assert_eq!(
+        store
+            .outbox_by_key("ev:shell:c:1")
+            .await?
+            .context("kept")?
+            .status,
+        OutboxStatus::Sent
+    );
+    assert_eq!(
+        store
+            .outbox_by_key("ev:shell:d:1")
+            .await?
+            .context("kept")?
+            .status,
+        OutboxStatus::Failed
+    );
     Ok(())
 }
 

@@ -49,9 +49,13 @@ fn parse_ref(reference: &str) -> Option<(&str, &str)> {
     reference.split_once('/')
 }
 
-/// The event key behind an engine reply row (`ev:discord:<event key>:<n>`), to answer that interaction.
+/// The event key behind an engine reply row (`ev:discord:<event key>:<n>`, or the same after
+/// [`crate::store::ERASE_AFTER_SEND`] for a farewell), to answer that interaction.
 fn event_key_of(row_key: &str) -> Option<&str> {
-    let rest = row_key.strip_prefix("ev:discord:")?;
+    let rest = row_key
+        .strip_prefix(crate::store::ERASE_AFTER_SEND)
+        .unwrap_or(row_key)
+        .strip_prefix("ev:discord:")?;
     let (key, seq) = rest.rsplit_once(':')?;
     seq.parse::<u32>().ok().map(|_| key)
 }
@@ -432,6 +436,10 @@ mod tests {
     fn reply_rows_name_their_interaction() {
         assert_eq!(
             event_key_of("ev:discord:1300000000000000001:2"),
+            Some("1300000000000000001")
+        );
+        assert_eq!(
+            event_key_of("erase:ev:discord:1300000000000000001:1"),
             Some("1300000000000000001")
         );
         assert_eq!(event_key_of("ev:slack:E1:1"), None);

@@ -108,16 +108,11 @@ impl<'a> Turn<'a> {
     }
 
     /// A reply to a person who was just forgotten: its outbox row is deleted once sent (or failed), so
-    /// nothing addressed to them stays behind.
+    /// nothing addressed to them stays behind. The key is the reply's usual one behind
+    /// [`crate::store::ERASE_AFTER_SEND`], so an adapter still finds the interaction it answers.
     pub fn farewell(&mut self, text: impl Into<String>) {
         let text = text.into();
-        let event = self.event();
-        let key = format!(
-            "{}{}:{}",
-            crate::store::ERASE_AFTER_SEND,
-            event.platform,
-            event.key
-        );
+        let key = format!("{}{}", crate::store::ERASE_AFTER_SEND, self.next_key());
         self.reply_keyed(key, Message::new(text.clone()).say(text));
     }
 
