@@ -489,7 +489,8 @@ async fn forget_me_after_a_week_leaves_no_personal_data_in_any_column(
 }
 
 /// The store's rules alone: an approver's *Edit & approve* of someone else's draft stays with that draft's
-/// author; an unknown person is `NotFound`; and a forget rolled back leaves everything.
+/// author; the same id in another workspace is someone else; an unknown person is `NotFound`; and a forget
+/// rolled back leaves everything.
 async fn an_approvers_edit_stays_with_the_author_and_a_rollback_keeps_everything(
     store: Arc<dyn Store>,
     _url: String,
@@ -547,6 +548,32 @@ async fn an_approvers_edit_stays_with_the_author_and_a_rollback_keeps_everything
         .await?
         .id();
 
+    // The same id in another workspace is someone else: entries of that workspace's teams stay.
+    let elsewhere = store
+        .create_command_team(
+            &amplifier::store::NewTeam {
+                name: "Elsewhere".into(),
+                platform: Platform::Slack,
+                workspace_id: "T2".into(),
+                settings_json: "{}".into(),
+            },
+            now,
+        )
+        .await?
+        .context("team")?;
+    for team_id in [team, elsewhere] {
+        store
+            .audit(&amplifier::store::AuditEntry {
+                at: now,
+                team_id: Some(team_id),
+                actor: "scheduler".into(),
+                action: "member.joined".into(),
+                subject: "person:UCAROL".into(),
+                detail_json: r#"{"person":"UCAROL"}"#.into(),
+            })
+            .await?;
+    }
+
     // Rolled back: nothing changed.
     let tx = store.begin().await?;
     tx.forget_person(carol, "cli", now).await?;
@@ -566,6 +593,28 @@ async fn an_approvers_edit_stays_with_the_author_and_a_rollback_keeps_everything
     assert!(store.reviews(draft).await?.is_empty());
     let kept = store.post(post).await?.context("bob's post stays")?;
     assert_eq!(kept.body, "Bob's words, tightened by Carol.");
+
+    let joined: Vec<_> = store
+        .audit_log(None, 100)
+        .await?
+        .into_iter()
+        .filter(|e| e.action == "member.joined")
+        .collect();
+    assert_eq!(joined.len(), 2);
+    for entry in joined {
+        if entry.team_id == Some(team) {
+            assert_eq!(
+                (
+                    entry.actor.as_str(),
+                    entry.subject.as_str(),
+                    entry.detail_json.as_str()
+                ),
+                ("forgotten", "forgotten", "{}")
+            );
+        } else {
+            assert_eq!(entry.subject, "person:UCAROL", "another workspace's UCAROL");
+        }
+    }
 
     match store.forget_person(carol, "cli", now).await {
         Err(StoreError::NotFound { what: "person", .. }) => {}

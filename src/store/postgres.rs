@@ -47,16 +47,19 @@ const SCHEMA_VERSION: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE su
 /// Deletes the outbox rows addressed to a person (`$3` is `"person":"ID"`, see `forget::addressed_to`).
 const FORGET_OUTBOX_TO: &str = "DELETE FROM outbox WHERE platform = $1 AND workspace_id = $2 \
      AND strpos(payload_json, $3) > 0";
-/// Redacts the other outbox rows that name or quote a forgotten person (`$1`); a pending one is never sent.
+/// Redacts the other outbox rows of the person's workspace (`$3`, `$4`) that name or quote them (`$1`); a
+/// pending one is never sent.
 const REDACT_OUTBOX: &str = "UPDATE outbox SET payload_json = $2, last_error = NULL, \
      claim_owner = NULL, claim_expires_at = NULL, \
      status = CASE status WHEN 'pending' THEN 'failed' ELSE status END \
-     WHERE payload_json <> $2 AND (strpos(payload_json, $1) > 0 OR strpos(COALESCE(last_error, ''), $1) > 0)";
-/// Anonymises the audit entries whose subject or detail names or quotes a forgotten person (`$1`).
+     WHERE payload_json <> $2 AND platform = $3 AND workspace_id = $4 AND (strpos(payload_json, $1) > 0 OR strpos(COALESCE(last_error, ''), $1) > 0)";
+/// Anonymises the audit entries whose subject or detail names or quotes a forgotten person (`$1`), but not
+/// those of another workspace's teams (`$2`, `$3`: where the same id is someone else).
 const ANONYMISE_AUDIT_CONTAINING: &str = "UPDATE audit_log \
      SET actor = 'forgotten', subject = 'forgotten', detail_json = '{}' \
      WHERE action <> 'person.forgotten' AND NOT (actor = 'forgotten' AND detail_json = '{}') \
-     AND (strpos(subject, $1) > 0 OR strpos(detail_json, $1) > 0)";
+     AND (strpos(subject, $1) > 0 OR strpos(detail_json, $1) > 0) \
+     AND (team_id IS NULL OR team_id IN (SELECT id FROM teams WHERE platform = $2 AND workspace_id = $3))";
 
 type SharedTx = Arc<Mutex<Option<sqlx::Transaction<'static, Postgres>>>>;
 
@@ -1807,11 +1810,15 @@ async fn forget_in(
         let done = sqlx::query(REDACT_OUTBOX)
             .bind(&needle)
             .bind(forget::REDACTED_PAYLOAD)
+            .bind(person.platform.as_str())
+            .bind(&person.workspace_id)
             .execute(&mut *conn)
             .await?;
         report.outbox_redacted += done.rows_affected() as i64;
         let done = sqlx::query(ANONYMISE_AUDIT_CONTAINING)
             .bind(&needle)
+            .bind(person.platform.as_str())
+            .bind(&person.workspace_id)
             .execute(&mut *conn)
             .await?;
         report.audit_anonymised += done.rows_affected() as i64;
@@ -1819,6 +1826,8 @@ async fn forget_in(
     for name in forget::audit_names(&person) {
         let done = sqlx::query(sql::ANONYMISE_AUDIT_BY_NAME)
             .bind(&name)
+            .bind(person.platform.as_str())
+            .bind(&person.workspace_id)
             .execute(&mut *conn)
             .await?;
         report.audit_anonymised += done.rows_affected() as i64;

@@ -352,7 +352,9 @@ pub const TEAMS_IN_WORKSPACE: &str =
     "SELECT id, name, platform, workspace_id, settings_json, source, \
      created_at, updated_at FROM teams WHERE platform = $1 AND workspace_id = $2 ORDER BY name";
 pub const SET_TEAM_SETTINGS_JSON: &str = "UPDATE teams SET settings_json = $2 WHERE id = $1";
+/// `$1` names the person; entries of another workspace's teams (where the same id is someone else) stay.
 pub const ANONYMISE_AUDIT_BY_NAME: &str = "UPDATE audit_log \
      SET actor = 'forgotten', subject = 'forgotten', detail_json = '{}' \
-     WHERE actor = $1 OR subject = $1";
+     WHERE (actor = $1 OR subject = $1) \
+     AND (team_id IS NULL OR team_id IN (SELECT id FROM teams WHERE platform = $2 AND workspace_id = $3))";
 pub const DELETE_PERSON: &str = "DELETE FROM people WHERE id = $1";
