@@ -342,6 +342,8 @@ pub const FORGET_OWNED: &str = "SELECT 'ask', id FROM asks WHERE person_id = $1 
      UNION ALL SELECT 'post', id FROM posts WHERE author_id = $1 \
      UNION ALL SELECT 'nudge', id FROM nudges WHERE person_id = $1 \
         OR post_id IN (SELECT id FROM posts WHERE author_id = $1)";
+/// Every key, matched in Rust (`forget::Owned::caused`): a forget is rare, and a pattern such as
+/// `nudge:7%` would also match `nudge:70`.
 pub const OUTBOX_KEYS: &str = "SELECT id, idempotency_key FROM outbox";
 pub const DELETE_OUTBOX_ROW: &str = "DELETE FROM outbox WHERE id = $1";
 /// Versions they wrote into someone else's draft become the author's (the author's post is made of them).
