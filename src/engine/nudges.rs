@@ -11,7 +11,7 @@ use crate::domain::share_kit;
 use crate::domain::Network;
 use crate::store::{Lane, Nudge, NudgeStatus, Person, Post, PostId, PostStatus, Role};
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Ignored nudges in a row after which a person is left alone until they share again.
 pub const BACK_OFF_AFTER: i64 = 3;
@@ -112,15 +112,29 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
     let tx = engine.store.begin().await?;
     let mut turn = Turn::for_tick(&*tx, now);
     let mut sent = 0;
+    // Every sent nudge of the last day is listed each tick, mostly not due yet: decide that from its post's
+    // team (loaded once per post) before loading anything else, so a big fan-out does not hold the write
+    // lock for thousands of reads a minute.
+    let mut posts: HashMap<PostId, Option<(Post, TeamCtx)>> = HashMap::new();
     for nudge in tx.nudges_in_status(None, NudgeStatus::Sent).await? {
-        let Some((post, ctx, person)) = load(&turn, &nudge).await? else {
+        let Some(sent_at) = nudge.sent_at else {
+            continue;
+        };
+        if !posts.contains_key(&nudge.post_id) {
+            let loaded = load_post(&*tx, nudge.post_id).await?;
+            posts.insert(nudge.post_id, loaded);
+        }
+        let Some((post, ctx)) = posts.get(&nudge.post_id).cloned().flatten() else {
             continue;
         };
         let after =
             Duration::from_std(ctx.settings.nudge_reminder_after.0).unwrap_or(Duration::hours(24));
-        if nudge.sent_at.is_none_or(|at| at + after > now) {
+        if sent_at + after > now {
             continue;
         }
+        let Some(person) = tx.person(nudge.person_id).await? else {
+            continue;
+        };
         match check(&turn, &ctx, &post, &person, &nudge, now).await? {
             None | Some(Verdict::Later(_)) => continue,
             Some(Verdict::Done) => {
@@ -161,6 +175,20 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
     turn.flush().await?;
     tx.commit().await?;
     Ok(sent)
+}
+
+/// A post with its team, if both still exist.
+async fn load_post(
+    store: &dyn crate::store::Store,
+    id: PostId,
+) -> Result<Option<(Post, TeamCtx)>, EngineError> {
+    let Some(post) = store.post(id).await? else {
+        return Ok(None);
+    };
+    let Some(team) = store.team(post.team_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some((post, team_ctx(team)?)))
 }
 
 async fn load(
