@@ -6,16 +6,19 @@
 
 mod support;
 
-use amplifier::store::{NudgeStatus, PostId};
-use chrono::{TimeZone, Utc};
+use amplifier::store::NudgeStatus;
 use libtest_mimic::{Arguments, Trial};
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::binary::{self, Failed, Running, Setup};
+use support::binary::{self, delivered_nudge, delivered_on, until_all_delivered, Failed, FanOut};
 use support::chaos::Rng;
-use support::fake_discord::FakeDiscord;
-use support::fake_slack::FakeSlack;
+
+/// Clock speed: the fakes' rate limits (one DM opened per second on Discord, Slack's tier 3 for
+/// `conversations.open`) let a 500-member fan-out finish in about 10 s, while the delivery lease (120 s)
+/// is still 2 s of real time and Discord's nonce window (5 min) 5 s.
+const SCALE: f64 = 60.0;
+/// No prompt slot and no digest during the run: the fan-out alone.
+const QUIET: &str = "prompt_schedule = \"0 9 1 1 *\"\ndigest_schedule = \"off\"";
 
 fn main() {
     let args = Arguments::from_args();
@@ -32,164 +35,12 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-/// The fake platforms, a SQLite database with an approved post per team, and the clock they share.
-struct World {
-    rt: tokio::runtime::Runtime,
-    discord: FakeDiscord,
-    slack: FakeSlack,
-    _socket: support::fake_slack::socket::FakeSocket,
-    discord_members: Vec<String>,
-    slack_members: Vec<String>,
-    config: std::path::PathBuf,
-    database_url: String,
-    clock_setting: String,
-    posts: Vec<PostId>,
-    _dir: tempfile::TempDir,
-}
-
-/// A Tuesday 10:00 UTC: inside everyone's working hours for the whole run.
-fn start() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 3, 10, 0, 0).unwrap()
-}
-
-/// Clock speed: the fakes' rate limits (one DM opened per second on Discord, Slack's tier 3 for
-/// `conversations.open`) let a 1,000-member fan-out finish in about 20 s, while the delivery lease (120 s)
-/// is still 2 s of real time and Discord's nonce window (5 min) 5 s.
-const SCALE: f64 = 60.0;
-
-fn world(members: usize) -> Result<World, Failed> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let (clock_setting, clock) = binary::scaled_clock(start(), SCALE);
-    let clock: Arc<dyn amplifier::clock::Clock> = Arc::new(clock);
-    let (discord, slack, socket) = rt.block_on(async {
-        let discord = FakeDiscord::start(clock.clone()).await;
-        let slack = FakeSlack::start(clock.clone()).await;
-        let socket = slack.socket_mode().await;
-        (discord, slack, socket)
-    });
-    let discord_members = binary::discord_members(members);
-    let slack_members = binary::slack_members(members);
-    for (i, m) in slack_members.iter().enumerate() {
-        slack.add_user(m, &format!("member{i}"), "UTC");
-    }
-    let dir = tempfile::tempdir()?;
-    let database_url = format!("sqlite://{}", dir.path().join("amplifier.db").display());
-    let text = binary::config(&Setup {
-        database_url: &database_url,
-        slack: Some(&slack),
-        discord: Some(&discord),
-        slack_members: &slack_members,
-        discord_members: &discord_members,
-        // No prompt slot and no digest during the run: the fan-out alone.
-        team_extra: "prompt_schedule = \"0 9 1 1 *\"\ndigest_schedule = \"off\"",
-    });
-    let config = binary::write_config(dir.path(), &text);
-    let posts = rt.block_on(binary::seed_approved_posts(&config, start()))?;
-    Ok(World {
-        rt,
-        discord,
-        slack,
-        _socket: socket,
-        discord_members,
-        slack_members,
-        config,
-        database_url,
-        clock_setting,
-        posts,
-        _dir: dir,
-    })
-}
-
-impl World {
-    fn start(&self, name: &str) -> Result<Running, Failed> {
-        Running::start(name, &self.config, &self.clock_setting, &[])
-    }
-
-    fn total(&self) -> usize {
-        self.discord_members.len() + self.slack_members.len()
-    }
-
-    /// Every nudge row of every post, from the database: (pending or not sent, total).
-    fn nudge_statuses(&self) -> Result<Vec<NudgeStatus>, Failed> {
-        let statuses = self.rt.block_on(async {
-            let store = amplifier::store::open(&self.database_url).await?;
-            let mut all = Vec::new();
-            for post in &self.posts {
-                all.extend(store.nudges(*post).await?.into_iter().map(|n| n.status));
-            }
-            store.close().await;
-            anyhow::Ok(all)
-        })?;
-        Ok(statuses)
-    }
-
-    /// Outbox rows given up (audited `delivery.failed`).
-    fn failed_deliveries(&self) -> Result<Vec<String>, Failed> {
-        let failed = self.rt.block_on(async {
-            let store = amplifier::store::open(&self.database_url).await?;
-            let log = store.audit_log(None, 100_000).await?;
-            store.close().await;
-            anyhow::Ok(
-                log.into_iter()
-                    .filter(|e| e.action == amplifier::delivery::AUDIT_FAILED)
-                    .map(|e| format!("{} {}", e.subject, e.detail_json))
-                    .collect::<Vec<_>>(),
-            )
-        })?;
-        Ok(failed)
-    }
-}
-
-/// The nudge row whose delivery a log line reports.
-fn delivered_nudge(line: &str) -> Option<String> {
-    delivered_on(line).map(|(key, _)| key)
-}
-
-/// The nudge row whose delivery a log line reports, and its platform.
-fn delivered_on(line: &str) -> Option<(String, String)> {
-    if !binary::delivered(line, "nudge:") {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    Some((v["key"].as_str()?.to_string(), v["platform"].as_str()?.to_string()))
-}
-
-/// Runs `run` until every nudge row was reported delivered (by it or an earlier process), within `within`.
-fn until_all_delivered(
-    run: &mut Running,
-    delivered: &mut HashSet<String>,
-    total: usize,
-    within: Duration,
-) -> Result<(), Failed> {
-    let deadline = Instant::now() + within;
-    while delivered.len() < total {
-        match run.next_matching(deadline, |l| delivered_nudge(l).is_some())? {
-            Some(line) => {
-                delivered.extend(delivered_nudge(&line));
-            }
-            None => {
-                return Err(format!(
-                    "{} exited with {} of {total} nudges delivered:\n{}",
-                    run.name,
-                    delivered.len(),
-                    run.tail(40)
-                )
-                .into())
-            }
-        }
-    }
-    Ok(())
-}
-
 fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     const CRASHES: usize = 20;
     let began = Instant::now();
     let seed = support::chaos::seed("sigkill");
     let mut rng = Rng::new(seed);
-    let w = world(500)?;
+    let w = FanOut::new(500, SCALE, QUIET)?;
     let total = w.total();
     let mut delivered: HashSet<String> = HashSet::new();
     for crash in 0..CRASHES {
@@ -212,7 +63,8 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
             let mut last = String::from("none");
             let mut seen = 0;
             while seen < sends && delivered.len() < total {
-                let Some(line) = run.next_matching(deadline, |l| delivered_nudge(l).is_some())? else {
+                let Some(line) = run.next_matching(deadline, |l| delivered_nudge(l).is_some())?
+                else {
                     return Err(format!("{} exited on its own:\n{}", run.name, run.tail(40)).into());
                 };
                 if let Some((key, on)) = delivered_on(&line) {
@@ -247,7 +99,10 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     );
     let slack = binary::slack_nudges(&w.slack, &w.slack_members);
     let missing: Vec<_> = slack.iter().filter(|(_, n)| *n == 0).collect();
-    assert!(missing.is_empty(), "Slack members without a nudge: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "Slack members without a nudge: {missing:?}"
+    );
     let extra: usize = slack.iter().map(|(_, n)| n - 1).sum();
     assert!(
         extra <= CRASHES,
@@ -259,7 +114,11 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
         statuses.iter().all(|s| *s == NudgeStatus::Sent),
         "every nudge is marked sent: {statuses:?}"
     );
-    assert_eq!(w.failed_deliveries()?, Vec::<String>::new(), "no row was given up");
+    assert_eq!(
+        w.failed_deliveries()?,
+        Vec::<String>::new(),
+        "no row was given up"
+    );
     assert_eq!(w.discord.violations(), Vec::<String>::new());
     assert_eq!(w.discord.early(), Vec::<String>::new());
     // Known and left as is: at each start the people sync asks `users.info` about everyone until a 429, so a
@@ -284,7 +143,7 @@ fn sigterm_mid_fan_out() -> Result<(), Failed> {
     let began = Instant::now();
     let seed = support::chaos::seed("sigterm");
     let mut rng = Rng::new(seed);
-    let w = world(300)?;
+    let w = FanOut::new(300, SCALE, QUIET)?;
     let total = w.total();
     let mut delivered: HashSet<String> = HashSet::new();
     let mut run = w.start("first run")?;
@@ -335,7 +194,10 @@ fn sigterm_mid_fan_out() -> Result<(), Failed> {
     let (exit, _, _) = again.terminate(Duration::from_secs(10))?;
     assert!(exit.success());
     for (platform, counts) in [
-        ("Discord", binary::discord_nudges(&w.discord, &w.discord_members)),
+        (
+            "Discord",
+            binary::discord_nudges(&w.discord, &w.discord_members),
+        ),
         ("Slack", binary::slack_nudges(&w.slack, &w.slack_members)),
     ] {
         let wrong: Vec<_> = counts.iter().filter(|(_, n)| *n != 1).collect();

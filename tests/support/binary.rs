@@ -5,12 +5,14 @@
 use super::fake_discord::{FakeDiscord, APPLICATION_ID};
 use super::fake_slack::{FakeSlack, APP_TOKEN, BOT_TOKEN, TEAM};
 use amplifier::clock::ScaledClock;
-use amplifier::store::{DraftStatus, NewPost, PostStatus, Role, Store};
-use chrono::{DateTime, Utc};
+use amplifier::store::{DraftStatus, NewPost, NudgeStatus, PostId, PostStatus, Role, Store};
+use chrono::{DateTime, TimeZone, Utc};
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub type Failed = Box<dyn std::error::Error + Send + Sync>;
@@ -25,7 +27,9 @@ pub const NUDGE_TEXT: &str = "A teammate just published.";
 
 /// Discord member ids: 17+ digit snowflakes.
 pub fn discord_members(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{}", 1_150_000_000_000_000_000u64 + i as u64)).collect()
+    (0..n)
+        .map(|i| format!("{}", 1_150_000_000_000_000_000u64 + i as u64))
+        .collect()
 }
 
 /// Slack member ids: `U` and eight more characters.
@@ -119,7 +123,15 @@ pub async fn seed_approved_posts(
     amplifier::teams::sync_config_teams(&*store, &config, at).await?;
     let mut posts = Vec::new();
     for team in store.teams().await? {
-        posts.push(seed_post(&*store, team.id, at, &format!("What {} learned this week", team.name)).await?);
+        posts.push(
+            seed_post(
+                &*store,
+                team.id,
+                at,
+                &format!("What {} learned this week", team.name),
+            )
+            .await?,
+        );
     }
     store.close().await;
     Ok(posts)
@@ -140,7 +152,9 @@ pub async fn seed_post(
         .map(|(p, _)| p.id)
         .ok_or_else(|| anyhow::anyhow!("the team has no leader"))?;
     let draft = store.create_draft(team, leader, None, body, at).await?;
-    store.set_draft_status(draft, DraftStatus::Approved, at).await?;
+    store
+        .set_draft_status(draft, DraftStatus::Approved, at)
+        .await?;
     let post = store
         .create_post(
             &NewPost {
@@ -230,7 +244,12 @@ impl Running {
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(None),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    return Err(format!("{}: no such log line in time; last lines:\n{}", self.name, self.tail(30)).into())
+                    return Err(format!(
+                        "{}: no such log line in time; last lines:\n{}",
+                        self.name,
+                        self.tail(30)
+                    )
+                    .into())
                 }
             }
         }
@@ -248,7 +267,9 @@ impl Running {
         }
         match self.next_matching(Instant::now() + within, matches) {
             Ok(Some(line)) => Ok(line),
-            Ok(None) => Err(format!("{}: exited before {what}:\n{}", self.name, self.tail(40)).into()),
+            Ok(None) => {
+                Err(format!("{}: exited before {what}:\n{}", self.name, self.tail(40)).into())
+            }
             Err(e) => Err(format!("{}: waiting for {what}: {e}", self.name).into()),
         }
     }
@@ -272,7 +293,10 @@ impl Running {
     }
 
     /// SIGTERM, then the exit status (within `within`), how long the exit took, and the whole log.
-    pub fn terminate(mut self, within: Duration) -> Result<(ExitStatus, Duration, Vec<String>), Failed> {
+    pub fn terminate(
+        mut self,
+        within: Duration,
+    ) -> Result<(ExitStatus, Duration, Vec<String>), Failed> {
         let asked = Instant::now();
         Command::new("kill")
             .arg("-TERM")
@@ -327,7 +351,11 @@ pub fn discord_nudges(fake: &FakeDiscord, members: &[String]) -> Vec<(String, us
             let n = fake.dm_channel_of(m).map_or(0, |c| {
                 fake.messages_in(&c)
                     .iter()
-                    .filter(|b| b["content"].as_str().is_some_and(|t| t.contains(NUDGE_TEXT)))
+                    .filter(|b| {
+                        b["content"]
+                            .as_str()
+                            .is_some_and(|t| t.contains(NUDGE_TEXT))
+                    })
                     .count()
             });
             (m.clone(), n)
@@ -349,4 +377,159 @@ pub fn slack_nudges(fake: &FakeSlack, members: &[String]) -> Vec<(String, usize)
             (m.clone(), n)
         })
         .collect()
+}
+
+/// The fake platforms, a SQLite database with an approved post per team, and the clock they share.
+pub struct FanOut {
+    pub rt: tokio::runtime::Runtime,
+    pub discord: FakeDiscord,
+    pub slack: FakeSlack,
+    pub socket: super::fake_slack::socket::FakeSocket,
+    pub discord_members: Vec<String>,
+    pub slack_members: Vec<String>,
+    pub config: std::path::PathBuf,
+    pub database_url: String,
+    pub clock_setting: String,
+    pub posts: Vec<PostId>,
+    _dir: tempfile::TempDir,
+    /// The timeline the processes and the fakes share.
+    pub clock: ScaledClock,
+}
+
+/// A Tuesday 10:00 UTC: inside everyone's working hours for the whole run.
+pub fn fan_out_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 3, 10, 0, 0).unwrap()
+}
+
+impl FanOut {
+    /// `members` on each platform, the clock `scale` times faster from [`fan_out_start`], `team_extra` in
+    /// both teams' config.
+    pub fn new(members: usize, scale: f64, team_extra: &str) -> Result<FanOut, Failed> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let (clock_setting, clock) = scaled_clock(fan_out_start(), scale);
+        let clock_copy = clock;
+        let clock: Arc<dyn amplifier::clock::Clock> = Arc::new(clock);
+        let (discord, slack, socket) = rt.block_on(async {
+            let discord = FakeDiscord::start(clock.clone()).await;
+            let slack = FakeSlack::start(clock.clone()).await;
+            let socket = slack.socket_mode().await;
+            (discord, slack, socket)
+        });
+        let discord_members = discord_members(members);
+        let slack_members = slack_members(members);
+        for (i, m) in slack_members.iter().enumerate() {
+            slack.add_user(m, &format!("member{i}"), "UTC");
+        }
+        let dir = tempfile::tempdir()?;
+        let database_url = format!("sqlite://{}", dir.path().join("amplifier.db").display());
+        let text = config(&Setup {
+            database_url: &database_url,
+            slack: Some(&slack),
+            discord: Some(&discord),
+            slack_members: &slack_members,
+            discord_members: &discord_members,
+            team_extra,
+        });
+        let config = write_config(dir.path(), &text);
+        let posts = rt.block_on(seed_approved_posts(&config, fan_out_start()))?;
+        Ok(FanOut {
+            rt,
+            discord,
+            slack,
+            socket,
+            discord_members,
+            slack_members,
+            config,
+            database_url,
+            clock_setting,
+            posts,
+            _dir: dir,
+            clock: clock_copy,
+        })
+    }
+
+    pub fn start(&self, name: &str) -> Result<Running, Failed> {
+        Running::start(name, &self.config, &self.clock_setting, &[])
+    }
+
+    pub fn total(&self) -> usize {
+        self.discord_members.len() + self.slack_members.len()
+    }
+
+    /// The status of every nudge row of every seeded post, from the database.
+    pub fn nudge_statuses(&self) -> Result<Vec<NudgeStatus>, Failed> {
+        let statuses = self.rt.block_on(async {
+            let store = amplifier::store::open(&self.database_url).await?;
+            let mut all = Vec::new();
+            for post in &self.posts {
+                all.extend(store.nudges(*post).await?.into_iter().map(|n| n.status));
+            }
+            store.close().await;
+            anyhow::Ok(all)
+        })?;
+        Ok(statuses)
+    }
+
+    /// Outbox rows given up (audited `delivery.failed`).
+    pub fn failed_deliveries(&self) -> Result<Vec<String>, Failed> {
+        let failed = self.rt.block_on(async {
+            let store = amplifier::store::open(&self.database_url).await?;
+            let log = store.audit_log(None, 100_000).await?;
+            store.close().await;
+            anyhow::Ok(
+                log.into_iter()
+                    .filter(|e| e.action == amplifier::delivery::AUDIT_FAILED)
+                    .map(|e| format!("{} {}", e.subject, e.detail_json))
+                    .collect::<Vec<_>>(),
+            )
+        })?;
+        Ok(failed)
+    }
+}
+
+/// The nudge row whose delivery a log line reports.
+pub fn delivered_nudge(line: &str) -> Option<String> {
+    delivered_on(line).map(|(key, _)| key)
+}
+
+/// The nudge row whose delivery a log line reports, and its platform.
+pub fn delivered_on(line: &str) -> Option<(String, String)> {
+    if !delivered(line, "nudge:") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    Some((
+        v["key"].as_str()?.to_string(),
+        v["platform"].as_str()?.to_string(),
+    ))
+}
+
+/// Runs `run` until every nudge row was reported delivered (by it or an earlier process), within `within`.
+pub fn until_all_delivered(
+    run: &mut Running,
+    delivered: &mut HashSet<String>,
+    total: usize,
+    within: Duration,
+) -> Result<(), Failed> {
+    let deadline = Instant::now() + within;
+    while delivered.len() < total {
+        match run.next_matching(deadline, |l| delivered_nudge(l).is_some())? {
+            Some(line) => {
+                delivered.extend(delivered_nudge(&line));
+            }
+            None => {
+                return Err(format!(
+                    "{} exited with {} of {total} nudges delivered:\n{}",
+                    run.name,
+                    delivered.len(),
+                    run.tail(40)
+                )
+                .into())
+            }
+        }
+    }
+    Ok(())
 }

@@ -311,7 +311,10 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
     if told_early {
         s.early.push(format!("{method} {path} at {now}"));
     }
-    let bucket = s.buckets.get_mut(&bucket_key).expect("the bucket was just made");
+    let bucket = s
+        .buckets
+        .get_mut(&bucket_key)
+        .expect("the bucket was just made");
     if bucket.remaining == 0 {
         let retry = (bucket.reset_at - now).num_milliseconds() as f64 / 1000.0;
         let headers = rate_headers_429(retry, false);
@@ -374,7 +377,16 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
                 )
             }
         };
-        return reply(&mut s, &method, &path, body, now, status, answer, Some(headers));
+        return reply(
+            &mut s,
+            &method,
+            &path,
+            body,
+            now,
+            status,
+            answer,
+            Some(headers),
+        );
     }
 
     // The official spec, then the documented limits it cannot express.

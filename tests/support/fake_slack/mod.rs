@@ -490,10 +490,16 @@ fn answer(
     }
     let failure = match world.failures.get_mut(method).and_then(VecDeque::pop_front) {
         Some(failure) => Some(failure),
-        None => world.faults.as_mut().and_then(Faults::roll).map(|f| match f {
-            Fault::ServerError => Failure::ServerError,
-            Fault::RateLimited { retry_after_secs } => Failure::RateLimited { retry_after_secs },
-        }),
+        None => world
+            .faults
+            .as_mut()
+            .and_then(Faults::roll)
+            .map(|f| match f {
+                Fault::ServerError => Failure::ServerError,
+                Fault::RateLimited { retry_after_secs } => {
+                    Failure::RateLimited { retry_after_secs }
+                }
+            }),
     };
     if let Some(failure) = failure {
         return match failure {
