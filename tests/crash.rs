@@ -8,10 +8,12 @@ mod support;
 
 use amplifier::store::NudgeStatus;
 use libtest_mimic::{Arguments, Trial};
+use serde_json::json;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use support::binary::{self, delivered_nudge, delivered_on, until_all_delivered, Failed, FanOut};
 use support::chaos::Rng;
+use support::fake_slack::TEAM;
 
 /// Clock speed: the fakes' rate limits (one DM opened per second on Discord, Slack's tier 3 for
 /// `conversations.open`) let a 500-member fan-out finish in about 10 s, while the delivery lease (120 s)
@@ -43,6 +45,8 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     let w = FanOut::new(500, SCALE, QUIET)?;
     let total = w.total();
     let mut delivered: HashSet<String> = HashSet::new();
+    let mut pressed: HashSet<String> = HashSet::new();
+    let mut drafts: Vec<String> = Vec::new();
     for crash in 0..CRASHES {
         let mut run = w.start(&format!("run {crash}"))?;
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -75,6 +79,15 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
             }
             format!("after {seen} deliveries (the last to {last})")
         };
+        // People act while the process is about to die: a member confirms a share, the leader drafts. Slack
+        // redelivers what was not acknowledged, so none of it may be lost.
+        if let Some(member) = pick_nudged(&w, &mut rng) {
+            press_shared(&w, &member);
+            pressed.insert(member);
+        }
+        let draft = format!("Crash-safe insight number {crash}");
+        w.socket.push("slash_commands", draft_command(&w, &draft));
+        drafts.push(draft);
         // Lands the kill anywhere in the next send (before the request, mid-request, before its ack).
         std::thread::sleep(Duration::from_micros(rng.between(0, 20_000)));
         let log = run.kill()?;
@@ -85,6 +98,35 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
         );
     }
     let mut last = w.start("final run")?;
+    last.wait_for("Socket Mode", Duration::from_secs(60), |l| {
+        l.contains("Slack Socket Mode connected")
+    })?;
+    // What no process acknowledged comes again, as Slack redelivers it.
+    let socket = w.socket.clone();
+    w.rt.block_on(async {
+        for _ in 0..5 {
+            if socket.unacked() == 0 {
+                break;
+            }
+            socket.redeliver_unacked();
+            // The outer timeout ends the wait (the inner one, which panics, is only a backstop).
+            let _ = tokio::time::timeout(Duration::from_secs(3), async {
+                socket
+                    .wait_for(
+                        "every envelope acknowledged",
+                        Duration::from_secs(60),
+                        |s| s.unacked() == 0,
+                    )
+                    .await
+            })
+            .await;
+        }
+    });
+    assert_eq!(
+        w.socket.unacked(),
+        0,
+        "every envelope was acknowledged in the end"
+    );
     until_all_delivered(&mut last, &mut delivered, total, Duration::from_secs(90))?;
     let (exit, _, _) = last.terminate(Duration::from_secs(10))?;
     assert!(exit.success(), "the last run exits 0 on SIGTERM: {exit:?}");
@@ -110,14 +152,36 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     );
     let statuses = w.nudge_statuses()?;
     assert_eq!(statuses.len(), total, "one nudge row per member and post");
-    assert!(
-        statuses.iter().all(|s| *s == NudgeStatus::Sent),
-        "every nudge is marked sent: {statuses:?}"
+    // Sent, or done for those who confirmed a share.
+    let done = statuses.iter().filter(|s| **s == NudgeStatus::Done).count();
+    let other: Vec<_> = statuses
+        .iter()
+        .filter(|s| !matches!(s, NudgeStatus::Sent | NudgeStatus::Done))
+        .collect();
+    assert!(other.is_empty(), "every nudge is marked sent: {other:?}");
+    assert_eq!(
+        done,
+        pressed.len(),
+        "the nudges of those who shared are done"
     );
     assert_eq!(
         w.failed_deliveries()?,
         Vec::<String>::new(),
         "no row was given up"
+    );
+    let (confirmed, drafted) = w.rt.block_on(inbound_outcome(&w))?;
+    let lost: Vec<_> = pressed.iter().filter(|m| !confirmed.contains(*m)).collect();
+    assert!(
+        lost.is_empty(),
+        "share confirmations lost in the crashes: {lost:?} (recorded: {confirmed:?})"
+    );
+    let lost: Vec<_> = drafts
+        .iter()
+        .filter(|d| !drafted.iter().any(|body| body.contains(d.as_str())))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "drafts lost in the crashes: {lost:?} (kept: {drafted:?})"
     );
     assert_eq!(w.discord.violations(), Vec::<String>::new());
     assert_eq!(w.discord.early(), Vec::<String>::new());
@@ -132,8 +196,11 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
         .collect();
     assert_eq!(slack_violations, Vec::<String>::new());
     println!(
-        "seed {seed}: {CRASHES} crashes; Discord answered {} resends from their nonce; {extra} extra Slack nudges; {:.1} s",
+        "seed {seed}: {CRASHES} crashes; Discord answered {} resends from their nonce; {extra} extra Slack nudges; \
+         {} share confirmations and {} drafts sent around the kills, none lost; {:.1} s",
         w.discord.nonce_dedupes(),
+        pressed.len(),
+        drafts.len(),
         began.elapsed().as_secs_f64()
     );
     Ok(())
@@ -216,4 +283,62 @@ fn sigterm_mid_fan_out() -> Result<(), Failed> {
     assert_eq!(w.slack.violations(), Vec::<String>::new());
     println!("sigterm: {:.1} s", began.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// A Slack member whose nudge (with its share buttons) has arrived, if one is found.
+fn pick_nudged(w: &FanOut, rng: &mut Rng) -> Option<String> {
+    (0..20).find_map(|_| {
+        let member = &w.slack_members[rng.between(0, w.slack_members.len() as u64 - 1) as usize];
+        w.slack
+            .button(&w.slack.im_of(member), SHARED)
+            .map(|_| member.clone())
+    })
+}
+
+const SHARED: &str = "Shared on LinkedIn";
+
+/// The member presses "Shared on LinkedIn" under their nudge.
+fn press_shared(w: &FanOut, member: &str) {
+    let im = w.slack.im_of(member);
+    let Some(action_id) = w.slack.button(&im, SHARED) else {
+        return;
+    };
+    let payload = json!({"type": "block_actions", "team": {"id": TEAM, "domain": "fake-team"},
+        "user": {"id": member, "username": member, "team_id": TEAM}, "api_app_id": "A0FAKEAPP1", "token": "x",
+        "container": {"type": "message", "channel_id": im}, "trigger_id": w.slack.new_trigger(),
+        "channel": {"id": im}, "response_url": "http://127.0.0.1:1/actions/x",
+        "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "action_ts": "1"}]});
+    w.socket.push("interactive", payload);
+}
+
+/// `/amplify draft TEXT` from the Slack leader, in their DM with the bot.
+fn draft_command(w: &FanOut, text: &str) -> serde_json::Value {
+    json!({"token": "x", "team_id": TEAM, "team_domain": "fake-team",
+        "channel_id": w.slack.im_of(binary::SLACK_LEADER), "channel_name": "directmessage",
+        "user_id": binary::SLACK_LEADER, "user_name": "alice", "command": "/amplify",
+        "text": format!("draft {text}"), "api_app_id": "A0FAKEAPP1", "is_enterprise_install": "false",
+        "response_url": "http://127.0.0.1:1/commands/x", "trigger_id": w.slack.new_trigger()})
+}
+
+/// Who confirmed a share of a seeded post (Slack user ids), and the text of every draft version.
+async fn inbound_outcome(w: &FanOut) -> anyhow::Result<(HashSet<String>, Vec<String>)> {
+    let store = amplifier::store::open(&w.database_url).await?;
+    let mut confirmed = HashSet::new();
+    for post in &w.posts {
+        for share in store.shares(*post).await? {
+            if let Some(person) = store.person(share.person_id).await? {
+                confirmed.insert(person.platform_user_id);
+            }
+        }
+    }
+    let mut bodies = Vec::new();
+    for team in store.teams().await? {
+        for draft in store.drafts_of_team(team.id).await? {
+            for version in store.draft_versions(draft.id).await? {
+                bodies.push(version.body);
+            }
+        }
+    }
+    store.close().await;
+    Ok((confirmed, bodies))
 }
