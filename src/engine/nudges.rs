@@ -120,9 +120,8 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
         let Some(sent_at) = nudge.sent_at else {
             continue;
         };
-        if !posts.contains_key(&nudge.post_id) {
-            let loaded = load_post(&*tx, nudge.post_id).await?;
-            posts.insert(nudge.post_id, loaded);
+        if let std::collections::hash_map::Entry::Vacant(entry) = posts.entry(nudge.post_id) {
+            entry.insert(load_post(&*tx, nudge.post_id).await?);
         }
         let Some((post, ctx)) = posts.get(&nudge.post_id).cloned().flatten() else {
             continue;
