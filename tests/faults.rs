@@ -6,13 +6,18 @@
 
 mod support;
 
+use amplifier::clock::ScaledClock;
 use libtest_mimic::{Arguments, Trial};
+use serde_json::json;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::binary::{self, delivered_nudge, Failed, FanOut};
 use support::chaos::Faults;
+use support::fake_discord::FakeDiscord;
+use support::fake_slack::socket::FakeSocket;
+use support::fake_slack::{FakeSlack, TEAM};
 
 fn main() {
     let args = Arguments::from_args();
@@ -50,7 +55,8 @@ fn faults_and_socket_drops() -> Result<(), Failed> {
     w.discord.set_faults(Some(Faults::new(seed, 0.10, 0.05)));
     w.slack
         .set_faults(Some(Faults::new(seed ^ 0x5eed, 0.10, 0.05)));
-    // Drops of a live socket, per socket (one still reconnecting when its turn comes is left alone).
+    // Drops of a live socket, per socket (one still reconnecting when its turn comes is left alone: Socket
+    // Mode, whose reconnects go through `apps.connections.open` and its faults, is down more often).
     let drops = Arc::new([AtomicU32::new(0), AtomicU32::new(0)]);
     let dropper = {
         let (gateway, socket, clock, drops) = (
@@ -76,6 +82,7 @@ fn faults_and_socket_drops() -> Result<(), Failed> {
     };
 
     let mut delivered: HashSet<String> = HashSet::new();
+    let mut writer = None;
     let deadline = Instant::now() + Duration::from_secs(90);
     while delivered.len() < total {
         match run.next_matching(deadline, |l| delivered_row(l).is_some())? {
@@ -84,7 +91,46 @@ fn faults_and_socket_drops() -> Result<(), Failed> {
             }
             None => return Err(format!("the run ended early:\n{}", run.tail(40)).into()),
         }
+        let prompted = delivered.iter().filter(|k| k.starts_with("ask:")).count() == 2;
+        if prompted && writer.is_none() {
+            writer = Some(w.rt.spawn(leaders_write(
+                w.discord.clone(),
+                w.slack.clone(),
+                w.socket.clone(),
+                w.clock,
+            )));
+        }
     }
+    // The leaders' messages, sent over the dropping sockets, all reach their drafts.
+    let pieces =
+        w.rt.block_on(writer.ok_or("the leaders were never prompted")?)??;
+    let written = pieces.len();
+    let socket = w.socket.clone();
+    let store_url = w.database_url.clone();
+    let missing = w.rt.block_on(async move {
+        let store = amplifier::store::open(&store_url).await?;
+        let give_up = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            // What the bot has not acknowledged comes again, as Slack retries it.
+            socket.redeliver_unacked();
+            let bodies = draft_bodies(&*store).await?;
+            let missing: Vec<String> = pieces
+                .iter()
+                .filter(|p| !bodies.iter().any(|b| b.contains(p.as_str())))
+                .cloned()
+                .collect();
+            if missing.is_empty() || tokio::time::Instant::now() > give_up {
+                store.close().await;
+                return anyhow::Ok(missing);
+            }
+            // Polling the database for the drafts, with the deadline above.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })?;
+    assert!(
+        missing.is_empty(),
+        "leaders' messages lost over the dropping sockets: {missing:?}"
+    );
     dropper.abort();
     // Both sockets are back after the last drop.
     let (gateway, socket) = (w.discord.gateway.clone(), w.socket.clone());
@@ -113,7 +159,7 @@ fn faults_and_socket_drops() -> Result<(), Failed> {
     let reconnects = gateway.connections() - 1;
     let socket_reconnects = w.socket.accepted() as u32 - 1;
     assert!(
-        drops[0] >= 10 && drops[1] >= 10,
+        drops[0] >= 10 && drops[1] >= 5,
         "the sockets were dropped often ({drops:?} times)"
     );
     assert!(
@@ -229,8 +275,65 @@ fn faults_and_socket_drops() -> Result<(), Failed> {
         "seed {seed}: {total} rows delivered through {drops:?} socket drops (gateway, Socket Mode) ({reconnects} gateway, \
          {socket_reconnects} Socket Mode reconnects); injected Discord {d5xx} 5xx + {d429} 429, Slack {s5xx} 5xx \
          + {s429} 429; the bot retried {retried} sends and held {held} times; Discord invalid requests in the \
-         busiest 10 minutes: {busiest_ten_minutes}; {:.1} s",
+         busiest 10 minutes: {busiest_ten_minutes}; all {written} leader messages reached their drafts; {:.1} s",
         began.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Each leader writes their answer in 12 messages, one every 20 s of fake time, over sockets that drop every
+/// 30 s (a message sent while a socket is down is replayed on resume, or redelivered by Slack). Returns the
+/// pieces written.
+async fn leaders_write(
+    discord: FakeDiscord,
+    slack: FakeSlack,
+    socket: FakeSocket,
+    clock: ScaledClock,
+) -> anyhow::Result<Vec<String>> {
+    use amplifier::clock::Clock;
+    use support::fake_discord::gateway::payloads;
+    let discord_dm = discord
+        .dm_channel_of(binary::DISCORD_LEADER)
+        .ok_or_else(|| anyhow::anyhow!("no DM channel with the Discord leader"))?;
+    let slack_dm = slack.im_of(binary::SLACK_LEADER);
+    let mut pieces = Vec::new();
+    for n in 0..12 {
+        tokio::time::sleep(clock.real(Duration::from_secs(20))).await;
+        let piece = format!("Discord piece {n} of the answer");
+        discord.gateway.dispatch(
+            "MESSAGE_CREATE",
+            payloads::dm_message(
+                &format!("{}", 1_400_000_000_000_000_000u64 + n),
+                &discord_dm,
+                binary::DISCORD_LEADER,
+                &piece,
+                false,
+            ),
+        );
+        pieces.push(piece);
+        let piece = format!("Slack piece {n} of the answer");
+        let ts = format!("{}.{:06}", clock.now().timestamp(), n);
+        socket.push(
+            "events_api",
+            json!({"token": "x", "team_id": TEAM, "api_app_id": "A0FAKEAPP1", "type": "event_callback",
+                "event_id": format!("EvPIECE{n:04}"), "event_time": clock.now().timestamp(),
+                "event": {"type": "message", "user": binary::SLACK_LEADER, "text": piece, "ts": ts,
+                    "channel": slack_dm, "event_ts": ts, "channel_type": "im"}}),
+        );
+        pieces.push(piece);
+    }
+    Ok(pieces)
+}
+
+/// The text of every draft version in the database.
+async fn draft_bodies(store: &dyn amplifier::store::Store) -> anyhow::Result<Vec<String>> {
+    let mut bodies = Vec::new();
+    for team in store.teams().await? {
+        for draft in store.drafts_of_team(team.id).await? {
+            for version in store.draft_versions(draft.id).await? {
+                bodies.push(version.body);
+            }
+        }
+    }
+    Ok(bodies)
 }
