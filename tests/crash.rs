@@ -6,7 +6,7 @@
 
 mod support;
 
-use amplifier::store::NudgeStatus;
+use amplifier::store::{DraftId, DraftStatus, NudgeStatus, Platform};
 use libtest_mimic::{Arguments, Trial};
 use serde_json::json;
 use std::collections::HashSet;
@@ -47,6 +47,7 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     let mut delivered: HashSet<String> = HashSet::new();
     let mut pressed: HashSet<String> = HashSet::new();
     let mut drafts: Vec<String> = Vec::new();
+    let in_review = w.rt.block_on(seed_drafts_in_review(&w, CRASHES))?;
     for crash in 0..CRASHES {
         let mut run = w.start(&format!("run {crash}"))?;
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -88,6 +89,7 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
         let draft = format!("Crash-safe insight number {crash}");
         w.socket.push("slash_commands", draft_command(&w, &draft));
         drafts.push(draft);
+        approve(&w, in_review[crash]);
         // Lands the kill anywhere in the next send (before the request, mid-request, before its ack).
         std::thread::sleep(Duration::from_micros(rng.between(0, 20_000)));
         let log = run.kill()?;
@@ -183,6 +185,11 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
         lost.is_empty(),
         "drafts lost in the crashes: {lost:?} (kept: {drafted:?})"
     );
+    let unreviewed = w.rt.block_on(unreviewed(&w, &in_review))?;
+    assert!(
+        unreviewed.is_empty(),
+        "approvals lost in the crashes: drafts {unreviewed:?} have no review or are not approved"
+    );
     assert_eq!(w.discord.violations(), Vec::<String>::new());
     assert_eq!(w.discord.early(), Vec::<String>::new());
     // Known and left as is: at each start the people sync asks `users.info` about everyone until a 429, so a
@@ -197,10 +204,11 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     assert_eq!(slack_violations, Vec::<String>::new());
     println!(
         "seed {seed}: {CRASHES} crashes; Discord answered {} resends from their nonce; {extra} extra Slack nudges; \
-         {} share confirmations and {} drafts sent around the kills, none lost; {:.1} s",
+         {} share confirmations, {} drafts and {} approvals sent around the kills, none lost; {:.1} s",
         w.discord.nonce_dedupes(),
         pressed.len(),
         drafts.len(),
+        in_review.len(),
         began.elapsed().as_secs_f64()
     );
     Ok(())
@@ -341,4 +349,69 @@ async fn inbound_outcome(w: &FanOut) -> anyhow::Result<(HashSet<String>, Vec<Str
     }
     store.close().await;
     Ok((confirmed, bodies))
+}
+
+/// `n` drafts by the Slack leader waiting for review (the team allows self-approval).
+async fn seed_drafts_in_review(w: &FanOut, n: usize) -> anyhow::Result<Vec<DraftId>> {
+    let store = amplifier::store::open(&w.database_url).await?;
+    let team = store
+        .team_by_name("Leadership")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no Slack team"))?;
+    let leader = store
+        .person_by_platform_id(Platform::Slack, TEAM, binary::SLACK_LEADER)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no Slack leader"))?;
+    let mut drafts = Vec::new();
+    for i in 0..n {
+        let at = binary::fan_out_start();
+        let draft = store
+            .create_draft(
+                team.id,
+                leader.id,
+                None,
+                &format!("Reviewed insight {i}"),
+                at,
+            )
+            .await?;
+        store
+            .set_draft_status(draft, DraftStatus::InReview, at)
+            .await?;
+        drafts.push(draft);
+    }
+    store.close().await;
+    Ok(drafts)
+}
+
+/// The leader presses *Approve* on their own draft's version 1.
+fn approve(w: &FanOut, draft: DraftId) {
+    let im = w.slack.im_of(binary::SLACK_LEADER);
+    let action = amplifier::chat::Action::Approve {
+        draft: draft.0,
+        version: 1,
+    };
+    let payload = json!({"type": "block_actions", "team": {"id": TEAM, "domain": "fake-team"},
+        "user": {"id": binary::SLACK_LEADER, "username": "alice", "team_id": TEAM}, "api_app_id": "A0FAKEAPP1",
+        "token": "x", "container": {"type": "message", "channel_id": im}, "trigger_id": w.slack.new_trigger(),
+        "channel": {"id": im}, "response_url": "http://127.0.0.1:1/actions/x",
+        "actions": [{"action_id": action.to_string(), "block_id": "b", "type": "button", "action_ts": "1"}]});
+    w.socket.push("interactive", payload);
+}
+
+/// The drafts of `drafts` without exactly one review, or still waiting for it.
+async fn unreviewed(w: &FanOut, drafts: &[DraftId]) -> anyhow::Result<Vec<DraftId>> {
+    let store = amplifier::store::open(&w.database_url).await?;
+    let mut missing = Vec::new();
+    for draft in drafts {
+        let reviews = store.reviews(*draft).await?;
+        let decided = store
+            .draft(*draft)
+            .await?
+            .is_some_and(|d| d.status != DraftStatus::InReview);
+        if reviews.len() != 1 || !decided {
+            missing.push(*draft);
+        }
+    }
+    store.close().await;
+    Ok(missing)
 }
