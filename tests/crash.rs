@@ -48,7 +48,7 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     let mut pressed: HashSet<String> = HashSet::new();
     let mut drafts: Vec<String> = Vec::new();
     let in_review = w.rt.block_on(seed_drafts_in_review(&w, CRASHES))?;
-    for crash in 0..CRASHES {
+    for (crash, &draft_in_review) in in_review.iter().enumerate() {
         let mut run = w.start(&format!("run {crash}"))?;
         let deadline = Instant::now() + Duration::from_secs(60);
         // A fifth of the kills land during start-up (migrations, team sync, connecting), the rest after a
@@ -89,7 +89,7 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
         let draft = format!("Crash-safe insight number {crash}");
         w.socket.push("slash_commands", draft_command(&w, &draft));
         drafts.push(draft);
-        approve(&w, in_review[crash]);
+        approve(&w, draft_in_review);
         // Lands the kill anywhere in the next send (before the request, mid-request, before its ack).
         std::thread::sleep(Duration::from_micros(rng.between(0, 20_000)));
         let log = run.kill()?;

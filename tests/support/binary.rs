@@ -1,6 +1,7 @@
 //! The real `amplifier run` binary against the fake platforms, for the reliability suites (crash, faults,
 //! replicas): a process handle that reads its JSON log lines, the config of a Slack and a Discord team with
 //! many members, and a database seeded with an approved post due to publish (so a start fans nudges out).
+//! Set `AMPLIFIER_TEST_LOG_DIR` to keep each process's log there (one file per process) after a run.
 
 use super::fake_discord::{FakeDiscord, APPLICATION_ID};
 use super::fake_slack::{FakeSlack, APP_TOKEN, BOT_TOKEN, TEAM};
