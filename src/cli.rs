@@ -42,6 +42,8 @@ pub enum Command {
         #[arg(long)]
         live: bool,
     },
+    /// Check a live configuration against the database and the platforms, and say what to fix (exit 1 if anything).
+    Doctor,
     /// Apply the database migrations and exit.
     Migrate,
     /// Run a scripted week of the routine offline (shell adapter, temporary SQLite) and print it.
@@ -76,6 +78,7 @@ pub fn main() -> ExitCode {
                     Ok(())
                 }
             }),
+        Command::Doctor => block_on(doctor(&cli.config, &env)),
         Command::Migrate => block_on(migrate(&cli.config, &env)),
         Command::Run => block_on(run(&cli.config, &env)),
         Command::Export { team, format, out } => block_on(export(
@@ -287,6 +290,20 @@ pub fn no_platform_help() -> String {
         crate::config::ENV_SLACK_SIGNING_SECRET,
         crate::config::ENV_DISCORD_TOKEN,
     )
+}
+
+/// `amplifier doctor`: the report on standard output; an error (exit 1) when anything needs fixing.
+async fn doctor(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    let report = crate::doctor::run(path, env, &SystemClock).await;
+    print!("{}", report.render());
+    match report.needs_fixing() {
+        0 => Ok(()),
+        n => anyhow::bail!(
+            "{n} check{} need{} fixing",
+            plural(n),
+            if n == 1 { "s" } else { "" }
+        ),
+    }
 }
 
 /// `amplifier migrate`: needs only a readable config (for the database URL), not a valid routine.

@@ -2,13 +2,14 @@
 //! answers and every configured platform is connected), `/metrics` (Prometheus text), and Slack's HTTP events
 //! routes when Slack runs in that mode.
 
+use crate::delivery::{RATE_LIMIT_BUCKETS, RATE_LIMIT_WAIT};
 use crate::store::Store;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -39,7 +40,19 @@ pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(crate::telemetry::ACK_SECONDS.to_string()),
+                    crate::telemetry::ACK_BUCKETS,
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(RATE_LIMIT_WAIT.to_string()),
+                        RATE_LIMIT_BUCKETS,
+                    )
+                })
+                .expect("the bucket lists are not empty")
+                .build_recorder();
             let handle = recorder.handle();
             // Another recorder may already be installed (tests embedding the library): then ours only renders.
             let _ = metrics::set_global_recorder(recorder);
@@ -105,4 +118,26 @@ async fn render_metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn ack_latency_and_rate_limit_waits_render_as_histograms() {
+        let handle = metrics_handle();
+        crate::telemetry::record_ack("slack", "socket_mode", Duration::from_millis(3));
+        metrics::histogram!(RATE_LIMIT_WAIT, "platform" => "discord").record(2.5);
+        let text = handle.render();
+        for needle in [
+            r#"amplifier_interaction_ack_seconds_bucket{platform="slack",via="socket_mode",le="0.0025"} 0"#,
+            r#"amplifier_interaction_ack_seconds_bucket{platform="slack",via="socket_mode",le="0.005"} 1"#,
+            r#"amplifier_rate_limit_wait_seconds_bucket{platform="discord",le="5"} 1"#,
+            r#"amplifier_rate_limit_wait_seconds_sum{platform="discord"} 2.5"#,
+        ] {
+            assert!(text.contains(needle), "{needle} not in:\n{text}");
+        }
+    }
 }

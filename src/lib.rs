@@ -9,6 +9,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod discord;
+pub mod doctor;
 pub mod domain;
 pub mod engine;
 pub mod export;

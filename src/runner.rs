@@ -182,7 +182,12 @@ async fn connect_platforms(
             platforms.tasks.push(task);
         }
         platforms.slack_routes = connection.http_routes;
-        platforms.readiness.set("slack", true);
+        platforms.tasks.push(follow_readiness(
+            platforms.readiness.clone(),
+            "slack",
+            connection.connected.clone(),
+            |up| *up,
+        ));
     }
     if let Some(discord) = &config.discord {
         if let (Some(token), Some(app)) = (&discord.bot_token, &discord.application_id) {
@@ -229,11 +234,35 @@ async fn connect_platforms(
                     wake.notify_one();
                 }
             });
+            platforms.tasks.push(follow_readiness(
+                platforms.readiness.clone(),
+                "discord",
+                adapter.progress(),
+                |p| p.connected,
+            ));
             platforms.discord = Some(adapter);
-            platforms.readiness.set("discord", true);
         }
     }
     Ok(platforms)
+}
+
+/// Keeps `/readyz` in step with an adapter's connection until the adapter ends.
+fn follow_readiness<T: Send + Sync + 'static>(
+    readiness: Arc<crate::http::Readiness>,
+    platform: &'static str,
+    mut state: watch::Receiver<T>,
+    connected: fn(&T) -> bool,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let up = connected(&state.borrow_and_update());
+            readiness.set(platform, up);
+            if state.changed().await.is_err() {
+                // The adapter ended (shutdown) or, in Slack's HTTP mode, has no connection to follow.
+                return;
+            }
+        }
+    })
 }
 
 /// Serves `/healthz`, `/readyz`, `/metrics` (and Slack's events routes in HTTP mode) on `http.listen`.

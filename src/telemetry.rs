@@ -16,3 +16,19 @@ pub fn init(log: &LogConfig) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }
+
+/// The interaction acknowledgement histogram's name: seconds from an event's arrival to its
+/// acknowledgement (Slack: the Socket Mode ack or the HTTP response; Discord: the interaction's
+/// first answer or deferral). Both platforms give 3 seconds.
+pub const ACK_SECONDS: &str = "amplifier_interaction_ack_seconds";
+
+/// Buckets for [`ACK_SECONDS`], around the 3-second deadline.
+pub const ACK_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0,
+];
+
+/// Records one acknowledgement on `/metrics`.
+pub fn record_ack(platform: &'static str, via: &'static str, took: std::time::Duration) {
+    metrics::histogram!(ACK_SECONDS, "platform" => platform, "via" => via)
+        .record(took.as_secs_f64());
+}

@@ -54,6 +54,10 @@ fn main() {
             run_connects_to_slack_in_socket_mode_and_delivers_prompts,
         ),
         Trial::test(
+            "run_logs_no_message_bodies_or_secrets_at_info",
+            run_logs_no_message_bodies_or_secrets_at_info,
+        ),
+        Trial::test(
             "run_registers_the_command_and_delivers_prompts_to_discord",
             run_registers_the_command_and_delivers_prompts_to_discord,
         ),
@@ -640,6 +644,34 @@ prompt_schedule = "* * * * *"
 }
 
 fn run_connects_to_slack_in_socket_mode_and_delivers_prompts() -> Result<(), Failed> {
+    let log = run_on_fake_slack("amplifier=debug,info", prompt_delivered)?;
+    assert_no_secrets(&log);
+    Ok(())
+}
+
+/// At `info`, the log names what happened but never a message body (here the weekly question) or a token.
+fn run_logs_no_message_bodies_or_secrets_at_info() -> Result<(), Failed> {
+    let log = run_on_fake_slack("info", |line| {
+        line.contains("\"delivery pass\"") && !line.contains("\"sent\":0")
+    })?;
+    assert_no_secrets(&log);
+    assert!(
+        !log.contains("Your question this week"),
+        "a message body was logged at info:\n{log}"
+    );
+    Ok(())
+}
+
+fn assert_no_secrets(log: &str) {
+    use support::fake_slack::{APP_TOKEN, BOT_TOKEN};
+    for secret in [BOT_TOKEN, APP_TOKEN] {
+        assert!(!log.contains(secret), "a token was logged:\n{log}");
+    }
+}
+
+/// Runs the binary against a fake Slack at the log `level` until a log line `until`, checks the prompt went out
+/// and health and metrics answer, stops it with SIGTERM, and returns the whole log.
+fn run_on_fake_slack(level: &str, until: fn(&str) -> bool) -> Result<String, Failed> {
     use support::fake_slack::{FakeSlack, APP_TOKEN, BOT_TOKEN, TEAM};
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -654,7 +686,7 @@ fn run_connects_to_slack_in_socket_mode_and_delivers_prompts() -> Result<(), Fai
     let config = format!(
         r#"[log]
 format = "json"
-level = "amplifier=debug,info"
+level = "{level}"
 [http]
 listen = "127.0.0.1:0"
 [slack]
@@ -675,7 +707,7 @@ prompt_schedule = "* * * * *"
     );
     let path = write_config(dir.path(), &config);
     let mut run = Running::start(&path)?;
-    run.wait_for("the prompt delivered to Slack", prompt_delivered)?;
+    run.wait_for("the prompt delivered to Slack", until)?;
     assert!(fake
         .calls("chat.postMessage")
         .iter()
@@ -690,7 +722,7 @@ prompt_schedule = "* * * * *"
     let (exit, log) = run.stop()?;
     assert!(exit.success(), "graceful exit: {exit:?}\n{log}");
     drop(rt);
-    Ok(())
+    Ok(log)
 }
 
 fn check_live_reports_missing_slack_scopes() -> Result<(), Failed> {
@@ -743,6 +775,11 @@ fn check_live_reports_missing_slack_scopes() -> Result<(), Failed> {
 /// `/healthz`, `/readyz` and `/metrics` of a running `amplifier run`, found from its "http listening" log
 /// line. Called after a delivery was logged: sends are counted before that line is written.
 fn check_http(run: &mut Running, platform: &str) -> Result<(), Failed> {
+    let connected = match platform {
+        "slack" => "Slack Socket Mode connected",
+        _ => "Discord gateway ready",
+    };
+    run.wait_for("the platform connected", |l| l.contains(connected))?;
     let line = run.wait_for("the HTTP address", |l| l.contains("http listening"))?;
     let address = serde_json::from_str::<serde_json::Value>(&line)?["address"]
         .as_str()
@@ -764,14 +801,26 @@ fn check_http(run: &mut Running, platform: &str) -> Result<(), Failed> {
         assert_eq!((status, body.trim()), (200, "ok"));
         let (status, body) = get("/readyz").await?;
         assert_eq!(status, 200, "{body}");
-        let (status, body) = get("/metrics").await?;
-        assert_eq!(status, 200);
-        for needle in [
+        let needles = [
             "amplifier_prompts_sent_total".to_string(),
             "amplifier_outbox_depth".to_string(),
+            r#"amplifier_routine_steps_total{step="ask.sent"}"#.to_string(),
             format!("amplifier_messages_sent_total{{platform=\"{platform}\"}}"),
-        ] {
-            assert!(body.contains(&needle), "{needle} not in /metrics:\n{body}");
+        ];
+        // A step is counted just after its transaction commits, so a send can be seen a moment before it:
+        // ask again until every series is there, within a deadline.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = get("/metrics").await?;
+            assert_eq!(status, 200);
+            let missing: Vec<_> = needles.iter().filter(|n| !body.contains(*n)).collect();
+            if missing.is_empty() {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("{missing:?} not in /metrics:\n{body}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok::<_, Failed>(())
     })

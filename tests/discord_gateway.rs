@@ -226,6 +226,7 @@ async fn a_gateway_drop_mid_flow_resumes_and_loses_nothing(
     let w = World::start(store, SLOW_DEFER).await?;
     w.prompt_leaders().await?;
     w.say(ALICE, "First half of the insight.").await?;
+    w.wait_progress("connected", |p| p.connected).await?;
     w.fake.gateway.drop_connection();
     // Sent while the socket is down: Discord keeps it for the resume.
     let missed = w.next_id();
@@ -241,7 +242,9 @@ async fn a_gateway_drop_mid_flow_resumes_and_loses_nothing(
         ),
     );
     assert_eq!(w.outcome(&missed).await?, Outcome::Applied);
-    w.wait_progress("the resume", |p| p.resumes >= 1).await?;
+    // `/readyz` follows `connected`: up again with the resume.
+    w.wait_progress("the resume", |p| p.resumes >= 1 && p.connected)
+        .await?;
     let resumes = w.fake.gateway.resumes();
     assert_eq!(resumes.len(), 1, "{resumes:?}");
     assert_eq!(

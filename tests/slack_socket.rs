@@ -177,6 +177,37 @@ async fn disconnects_and_dropped_sockets_reconnect_and_unacked_envelopes_are_red
     rig.shutdown().await;
 }
 
+/// `/readyz` follows this: up after `hello`, down while Slack cannot be reached, up again after reconnecting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_state_follows_the_socket_down_and_up() {
+    use support::fake_slack::Failure;
+    let rig = SlackRig::start(Mode::SocketMode, monday()).await;
+    let mut connected = rig.connection.connected.clone();
+    let up = |c: &bool| *c;
+    tokio::time::timeout(WITHIN, connected.wait_for(up))
+        .await
+        .expect("connected after hello")
+        .unwrap();
+    // The next apps.connections.open fails, so the adapter waits (backs off) while down.
+    rig.fake
+        .fail_next("apps.connections.open", 1, Failure::ServerError);
+    rig.socket().drop_socket();
+    tokio::time::timeout(WITHIN, connected.wait_for(|c| !*c))
+        .await
+        .expect("down once the socket dropped")
+        .unwrap();
+    tokio::time::timeout(WITHIN, connected.wait_for(up))
+        .await
+        .expect("up again after the retry")
+        .unwrap();
+    assert_eq!(
+        rig.socket().accepted(),
+        2,
+        "one new socket after the failed open"
+    );
+    rig.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_get_their_slack_name_zone_and_out_of_office_status_once_a_day() {
     use amplifier::domain::Platform;

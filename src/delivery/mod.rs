@@ -40,6 +40,11 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
+/// Seconds a platform's `Retry-After` told delivery to wait, per 429 (its sum is the time spent waiting).
+pub const RATE_LIMIT_WAIT: &str = "amplifier_rate_limit_wait_seconds";
+/// Buckets for [`RATE_LIMIT_WAIT`].
+pub const RATE_LIMIT_BUCKETS: &[f64] = &[0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0];
+
 /// The audit action recorded when a row is given up; the digest tells admins about these.
 pub const AUDIT_FAILED: &str = "delivery.failed";
 /// The audit actor of the delivery workers.
@@ -310,6 +315,8 @@ impl Delivery {
             Err(SendError::RateLimited { retry_after, scope }) => {
                 let until = after(now, retry_after.max(MIN_DELAY));
                 self.limits().hold(message.platform, &scope, until);
+                metrics::histogram!(RATE_LIMIT_WAIT, "platform" => message.platform.as_str())
+                    .record((until - now).num_milliseconds() as f64 / 1000.0);
                 tracing::warn!(%scope, ?retry_after, "rate limited; holding this scope");
                 let reason = SendError::RateLimited { retry_after, scope }.to_string();
                 self.defer(

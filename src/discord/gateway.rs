@@ -12,8 +12,9 @@ use crate::domain::Platform;
 use crate::engine::{Engine, Handled};
 use serde_json::json;
 use serenity::all::{
-    ApplicationId, Client, ClientBuilder, Context, EventHandler, GatewayIntents, HttpBuilder,
-    Interaction as SerenityInteraction, Message, Ready, ResumedEvent, ShardManager,
+    ApplicationId, Client, ClientBuilder, ConnectionStage, Context, EventHandler, GatewayIntents,
+    HttpBuilder, Interaction as SerenityInteraction, Message, Ready, ResumedEvent, ShardManager,
+    ShardStageUpdateEvent,
 };
 use std::collections::VecDeque;
 use std::future::Future;
@@ -92,6 +93,9 @@ pub enum Outcome {
 /// What the gateway did so far: for health reports, and for tests to wait on instead of sleeping.
 #[derive(Debug, Clone, Default)]
 pub struct Progress {
+    /// Whether the shard is connected: set by READY and RESUMED, cleared when serenity reports the shard left
+    /// the connected stage (serenity reports stages between events, so a quick resume may never show as down).
+    pub connected: bool,
     pub readies: u32,
     pub resumes: u32,
     pub deferred: u32,
@@ -339,12 +343,25 @@ impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "Discord gateway ready");
         *self.bot_id.lock().unwrap_or_else(|e| e.into_inner()) = Some(ready.user.id.to_string());
-        self.progress.send_modify(|p| p.readies += 1);
+        self.progress.send_modify(|p| {
+            p.readies += 1;
+            p.connected = true;
+        });
     }
 
     async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
         tracing::info!("Discord gateway resumed");
-        self.progress.send_modify(|p| p.resumes += 1);
+        self.progress.send_modify(|p| {
+            p.resumes += 1;
+            p.connected = true;
+        });
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, update: ShardStageUpdateEvent) {
+        if update.new != ConnectionStage::Connected {
+            tracing::info!(stage = ?update.new, "Discord gateway disconnected; serenity reconnects");
+            self.progress.send_modify(|p| p.connected = false);
+        }
     }
 
     async fn message(&self, _ctx: Context, message: Message) {

@@ -65,6 +65,10 @@ impl Interactions {
         }
         let before = entry.state;
         entry.state = State::Answered;
+        if before == State::Fresh {
+            // The first answer (message, modal or deferral) is Discord's acknowledgement.
+            crate::telemetry::record_ack("discord", "gateway", entry.received.elapsed());
+        }
         Some((entry.interaction.clone(), before))
     }
 

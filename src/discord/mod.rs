@@ -2,6 +2,7 @@
 //! and turns gateway events into neutral chat events. Only this module knows Discord's limits and escaping.
 
 pub mod commands;
+pub mod doctor;
 pub mod gateway;
 pub mod inbound;
 pub mod interactions;

@@ -40,6 +40,8 @@ pub struct Answer {
     /// For a 429: how long to wait, from the body's `retry_after`, else `Retry-After`, else a safe default.
     pub retry_after: Option<Duration>,
     pub global: bool,
+    /// Discord's clock, from the `Date` header (for `amplifier doctor`).
+    pub date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Answer {
@@ -166,6 +168,9 @@ impl Rest {
             bucket,
             retry_after,
             global,
+            date: header("date")
+                .as_deref()
+                .and_then(crate::doctor::parse_http_date),
         })
     }
 }

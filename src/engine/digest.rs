@@ -71,7 +71,9 @@ pub async fn send_due(
         if turn.flush().await? > 0 {
             sent += 1;
         }
+        let steps = turn.into_steps();
         tx.commit().await?;
+        steps.count();
     }
     Ok(sent)
 }

@@ -158,7 +158,9 @@ impl Engine {
         match outcome {
             Ok(()) => {
                 turn.flush().await?;
+                let steps = turn.into_steps();
                 tx.commit().await?;
+                steps.count();
                 count_event(event, "applied");
                 Ok(Handled::Applied)
             }

@@ -103,7 +103,9 @@ pub async fn send_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize, Engi
         }
     }
     turn.flush().await?;
+    let steps = turn.into_steps();
     tx.commit().await?;
+    steps.count();
     Ok(sent)
 }
 
@@ -172,7 +174,9 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
         }
     }
     turn.flush().await?;
+    let steps = turn.into_steps();
     tx.commit().await?;
+    steps.count();
     Ok(sent)
 }
 

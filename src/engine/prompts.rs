@@ -107,7 +107,9 @@ pub async fn open_rounds(
         }
     }
     turn.flush().await?;
+    let steps = turn.into_steps();
     tx.commit().await?;
+    steps.count();
     Ok(asks)
 }
 
@@ -252,7 +254,9 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
         sent += 1;
     }
     turn.flush().await?;
+    let steps = turn.into_steps();
     tx.commit().await?;
+    steps.count();
     Ok(sent)
 }
 

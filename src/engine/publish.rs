@@ -336,7 +336,9 @@ pub async fn publish_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize, E
         let mut turn = Turn::for_tick(&*tx, now);
         publish_post(&mut turn, &ctx, &post).await?;
         turn.flush().await?;
+        let steps = turn.into_steps();
         tx.commit().await?;
+        steps.count();
         published += 1;
     }
     Ok(published)

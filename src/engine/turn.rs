@@ -14,6 +14,8 @@ pub struct Turn<'a> {
     now: DateTime<Utc>,
     rows: Vec<NewOutboxMessage>,
     seq: u32,
+    /// The audited actions of this turn, counted on `/metrics` once its transaction commits.
+    steps: std::sync::Mutex<Vec<String>>,
 }
 
 impl<'a> Turn<'a> {
@@ -30,6 +32,7 @@ impl<'a> Turn<'a> {
             now,
             rows: Vec::new(),
             seq: 0,
+            steps: Default::default(),
         }
     }
 
@@ -42,6 +45,7 @@ impl<'a> Turn<'a> {
             now,
             rows: Vec::new(),
             seq: 0,
+            steps: Default::default(),
         }
     }
 
@@ -232,6 +236,10 @@ impl<'a> Turn<'a> {
             (Some(p), _) => format!("{}:{}:{}", p.platform, p.workspace_id, p.platform_user_id),
             (None, _) => "scheduler".to_string(),
         };
+        self.steps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(action.to_string());
         self.store
             .audit(&AuditEntry {
                 at: self.now,
@@ -243,6 +251,11 @@ impl<'a> Turn<'a> {
             })
             .await?;
         Ok(())
+    }
+
+    /// Ends the turn, keeping its audited actions to count once its transaction committed.
+    pub fn into_steps(self) -> Steps {
+        Steps(self.steps.into_inner().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Refuses an action the person may not take: audited as `action.refused` with the reason, and answered.
@@ -273,5 +286,19 @@ impl<'a> Turn<'a> {
             }
         }
         Ok(queued)
+    }
+}
+
+/// A finished turn's audited actions (drafts created, reviews by decision, posts published, shares
+/// confirmed, …), for `/metrics`.
+#[must_use = "count the steps once the transaction committed"]
+pub struct Steps(Vec<String>);
+
+impl Steps {
+    /// Adds them to `amplifier_routine_steps_total{step}`.
+    pub fn count(self) {
+        for step in self.0 {
+            metrics::counter!("amplifier_routine_steps_total", "step" => step).increment(1);
+        }
     }
 }

@@ -49,6 +49,9 @@ pub struct SlackConnection {
     /// Names, time zones and out-of-office from Slack: run `slack::people::run` with it (hourly, once a
     /// day per person).
     pub people: Arc<super::people::People>,
+    /// Whether events can arrive: follows the Socket Mode connection (up after Slack's `hello`, down while
+    /// reconnecting); always up in HTTP mode. For `/readyz`.
+    pub connected: tokio::sync::watch::Receiver<bool>,
     /// In HTTP mode, the events routes (`/slack/events`, `/slack/interactive`, `/slack/commands`) to serve
     /// on `http.listen`.
     pub http_routes: Option<axum::Router>,
@@ -104,10 +107,16 @@ pub async fn connect(
         identity.user_id.clone(),
         wake,
     ));
+    let (connected_tx, connected) = tokio::sync::watch::channel(config.app_token.is_none());
     let (socket_mode, http_routes) = match (&config.app_token, &config.signing_secret) {
         (Some(app_token), _) => {
             let app_api = client(app_token.expose())?;
-            let task = tokio::spawn(super::socket::run(app_api, receiver, shutdown));
+            let task = tokio::spawn(super::socket::run(
+                app_api,
+                receiver,
+                connected_tx,
+                shutdown,
+            ));
             (Some(task), None)
         }
         (None, Some(secret)) => (
@@ -140,6 +149,7 @@ pub async fn connect(
         bot_user: identity.user_id,
         socket_mode,
         people,
+        connected,
         http_routes,
     })
 }

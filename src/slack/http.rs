@@ -37,6 +37,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 async fn events(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
+    let received = std::time::Instant::now();
     if let Err(e) = verify(
         &endpoint.secret,
         header(&headers, "x-slack-signature"),
@@ -78,7 +79,9 @@ async fn events(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Byte
             "Slack retried an event"
         );
     }
-    match endpoint.receiver.receive(kind, &payload).await {
+    let outcome = endpoint.receiver.receive(kind, &payload).await;
+    crate::telemetry::record_ack("slack", "http", received.elapsed());
+    match outcome {
         Outcome::Failed(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "not applied; retry").into_response()
         }

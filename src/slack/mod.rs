@@ -5,6 +5,7 @@
 pub mod adapter;
 pub mod api;
 pub mod blocks;
+pub mod doctor;
 pub mod escape;
 pub mod http;
 pub mod inbound;

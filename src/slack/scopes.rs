@@ -24,22 +24,42 @@ pub fn required_bot_scopes() -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenCheck {
     pub team_id: String,
+    /// The Enterprise Grid organization (`E…`) of an org-wide install.
+    pub enterprise_id: Option<String>,
+    /// The bot's own user id.
+    pub user_id: String,
     pub missing_scopes: Vec<String>,
+    /// Slack's clock, from the answer's `Date` header (for `amplifier doctor`).
+    pub server_date: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Why `auth.test` gave no verdict on the token, or refused it; each says what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// No readable answer from Slack.
+    #[error("{0}")]
+    Unreachable(String),
+    /// Slack answered `ok: false` with this code.
+    #[error("slack.bot_token was refused ({code}): copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page")]
+    Refused { code: String },
 }
 
 /// Calls `auth.test` with the bot token and compares its scopes with the manifest's. The error says what to fix.
-pub async fn check_bot_token(api_base_url: &str, bot_token: &str) -> Result<TokenCheck, String> {
+pub async fn check_bot_token(
+    api_base_url: &str,
+    bot_token: &str,
+) -> Result<TokenCheck, TokenError> {
     let url = format!("{}/auth.test", api_base_url.trim_end_matches('/'));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| TokenError::Unreachable(e.to_string()))?;
     let answer = client
         .post(&url)
         .bearer_auth(bot_token)
         .send()
         .await
-        .map_err(|e| format!("cannot reach Slack at {url}: {e}"))?;
+        .map_err(|e| TokenError::Unreachable(format!("cannot reach Slack at {url}: {e}")))?;
     let granted: Vec<String> = answer
         .headers()
         .get("x-oauth-scopes")
@@ -51,17 +71,22 @@ pub async fn check_bot_token(api_base_url: &str, bot_token: &str) -> Result<Toke
                 .collect()
         })
         .unwrap_or_default();
-    let text = answer
-        .text()
-        .await
-        .map_err(|e| format!("auth.test answered something unreadable: {e}"))?;
-    let body: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("auth.test answered something unreadable: {e}"))?;
+    let server_date = answer
+        .headers()
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::doctor::parse_http_date);
+    let text = answer.text().await.map_err(|e| {
+        TokenError::Unreachable(format!("auth.test answered something unreadable: {e}"))
+    })?;
+    let body: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        TokenError::Unreachable(format!("auth.test answered something unreadable: {e}"))
+    })?;
     if body["ok"] != serde_json::Value::Bool(true) {
         let code = body["error"].as_str().unwrap_or("unknown_error");
-        return Err(format!(
-            "slack.bot_token was refused ({code}): copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page"
-        ));
+        return Err(TokenError::Refused {
+            code: code.to_string(),
+        });
     }
     let missing = required_bot_scopes()
         .into_iter()
@@ -69,7 +94,13 @@ pub async fn check_bot_token(api_base_url: &str, bot_token: &str) -> Result<Toke
         .collect();
     Ok(TokenCheck {
         team_id: body["team_id"].as_str().unwrap_or_default().to_string(),
+        enterprise_id: body["enterprise_id"]
+            .as_str()
+            .filter(|e| !e.is_empty())
+            .map(str::to_string),
+        user_id: body["user_id"].as_str().unwrap_or_default().to_string(),
         missing_scopes: missing,
+        server_date,
     })
 }
 

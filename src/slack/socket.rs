@@ -46,8 +46,13 @@ enum Ended {
 /// The longest wait between failed connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-/// Keeps one Socket Mode connection up until `shutdown`.
-pub async fn run(app_api: WebApi, receiver: Arc<Receiver>, shutdown: impl Future<Output = ()>) {
+/// Keeps one Socket Mode connection up until `shutdown`; `connected` says whether one is up.
+pub async fn run(
+    app_api: WebApi,
+    receiver: Arc<Receiver>,
+    connected: tokio::sync::watch::Sender<bool>,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     let mut failures: u32 = 0;
     loop {
@@ -59,7 +64,9 @@ pub async fn run(app_api: WebApi, receiver: Arc<Receiver>, shutdown: impl Future
             Ok(opened) => match tokio_tungstenite::connect_async(opened.url.as_str()).await {
                 Ok((socket, _)) => {
                     failures = 0;
-                    match serve(socket, &receiver, &mut shutdown).await {
+                    let ended = serve(socket, &receiver, &connected, &mut shutdown).await;
+                    connected.send_replace(false);
+                    match ended {
                         Ended::Shutdown => return,
                         Ended::Reconnect(why) => {
                             tracing::info!(%why, "Slack Socket Mode reconnecting");
@@ -86,6 +93,7 @@ pub async fn run(app_api: WebApi, receiver: Arc<Receiver>, shutdown: impl Future
 async fn serve<S>(
     mut socket: tokio_tungstenite::WebSocketStream<S>,
     receiver: &Receiver,
+    connected: &tokio::sync::watch::Sender<bool>,
     shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
 ) -> Ended
 where
@@ -99,6 +107,7 @@ where
             }
             frame = socket.next() => frame,
         };
+        let received = std::time::Instant::now();
         let text = match frame {
             Some(Ok(Frame::Text(text))) => text,
             Some(Ok(Frame::Close(_))) | None => {
@@ -117,6 +126,7 @@ where
         let kind = match envelope.kind.as_str() {
             "hello" => {
                 tracing::info!("Slack Socket Mode connected");
+                connected.send_replace(true);
                 continue;
             }
             "disconnect" => {
@@ -142,6 +152,7 @@ where
             if let Err(e) = socket.send(Frame::Text(ack.into())).await {
                 return Ended::Reconnect(format!("could not acknowledge: {e}"));
             }
+            crate::telemetry::record_ack("slack", "socket_mode", received.elapsed());
         }
     }
 }

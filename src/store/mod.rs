@@ -65,6 +65,17 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The newest migration this binary carries: a database at a lower [`Store::schema_version`] needs
+    /// `amplifier migrate`.
+    pub fn latest_schema_version(self) -> i64 {
+        match self {
+            Backend::Sqlite => sqlite::latest_migration(),
+            Backend::Postgres => postgres::latest_migration(),
+        }
+    }
+}
+
 /// A transaction: every [`Store`] method called through it (via `Deref`) runs inside it, and
 /// nothing is visible to others until [`StoreTx::commit`]. Dropping it without commit rolls back.
 ///

@@ -24,6 +24,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The version of the newest embedded migration.
+pub(super) fn latest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Claims due rows; rows locked by a concurrent claimer are skipped rather than waited for, and
 /// the row filter is re-checked under the lock, so no row is handed out twice.
 const CLAIM_OUTBOX: &str = "UPDATE outbox SET claim_owner = $1, claim_expires_at = $2, \

@@ -25,6 +25,11 @@ use tokio::sync::{Mutex, MutexGuard};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// The version of the newest embedded migration.
+pub(super) fn latest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Takes the write lock at once: a deferred transaction that reads and then writes can fail with
 /// SQLITE_BUSY when another writer committed in between, and the busy timeout cannot help it.
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";

@@ -72,6 +72,22 @@ struct State {
     global_window: (DateTime<Utc>, u32),
     failures: Vec<Failure>,
     gateway_url: String,
+    /// When set, requests without `Authorization: Bot <token>` are answered 401, as Discord does.
+    token: Option<String>,
+    /// The application's flags (`GET /applications/@me`).
+    application_flags: u64,
+    /// Servers the bot is in.
+    guilds: HashMap<String, Guild>,
+    /// Registered guild commands by (application, guild), as Discord answers them.
+    commands: HashMap<(String, String), Value>,
+}
+
+/// A server the bot is in: its name, text channels (id → name) and members.
+#[derive(Debug, Clone, Default)]
+struct Guild {
+    name: String,
+    channels: HashMap<String, String>,
+    members: HashSet<String>,
 }
 
 /// The running fake; cheap to clone.
@@ -106,6 +122,10 @@ impl FakeDiscord {
             global_window: (DateTime::<Utc>::MIN_UTC, 0),
             failures: Vec::new(),
             gateway_url: gateway.url.clone(),
+            token: None,
+            application_flags: 0,
+            guilds: HashMap::new(),
+            commands: HashMap::new(),
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -160,6 +180,26 @@ impl FakeDiscord {
     /// How many create-messages were answered with an earlier message because of their nonce.
     pub fn nonce_dedupes(&self) -> u32 {
         self.lock().nonce_dedupes
+    }
+
+    /// From now on only `token` is accepted; any other is answered 401.
+    pub fn require_token(&self, token: &str) {
+        self.lock().token = Some(token.to_string());
+    }
+
+    /// The bot is in server `id` with these text channels (id, name) and members.
+    pub fn add_guild(&self, id: &str, name: &str, channels: &[(&str, &str)], members: &[&str]) {
+        self.lock().guilds.insert(
+            id.to_string(),
+            Guild {
+                name: name.to_string(),
+                channels: channels
+                    .iter()
+                    .map(|(c, n)| (c.to_string(), n.to_string()))
+                    .collect(),
+                members: members.iter().map(|m| m.to_string()).collect(),
+            },
+        );
     }
 
     pub fn refuse_dms(&self, user: &str) {
@@ -237,6 +277,11 @@ fn error(status: u16, body: Value) -> (u16, Value) {
 async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
     let method = request.method().clone();
     let full_path = request.uri().path().to_string();
+    let authorization = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let bytes = to_bytes(request.into_body(), 26 * 1024 * 1024)
         .await
         .unwrap_or_default();
@@ -260,6 +305,20 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
         );
     };
     let path = path.to_string();
+    if let Some(token) = &s.token {
+        if authorization.as_deref() != Some(format!("Bot {token}").as_str()) {
+            return reply(
+                &mut s,
+                &method,
+                &path,
+                body,
+                now,
+                401,
+                json!({"message": "401: Unauthorized", "code": 0}),
+                None,
+            );
+        }
+    }
     let (bucket_key, global) = bucket_of(&method, &path);
 
     // Global limit: 50 per second (interaction callbacks excluded).
@@ -409,6 +468,19 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
                 Some(headers),
             );
         }
+    } else if !schema::has_route(method.as_str(), &path) {
+        s.violations
+            .push(format!("{method} {path}: no such route in the spec"));
+        return reply(
+            &mut s,
+            &method,
+            &path,
+            body,
+            now,
+            404,
+            json!({"message": "404: Not Found", "code": 0}),
+            Some(headers),
+        );
     }
 
     let (status, answer) = route(&mut s, &method, &path, &body);
@@ -518,8 +590,65 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
                 json!({"id": id, "content": body["content"], "flags": body["flags"]}),
             )
         }
-        ("PUT", ["applications", _app, "commands"])
-        | ("PUT", ["applications", _app, "guilds", _, "commands"]) => (200, body.clone()),
+        ("PUT", ["applications", _app, "commands"]) => (200, body.clone()),
+        ("PUT", ["applications", app, "guilds", guild, "commands"]) => {
+            let mut registered = body.clone();
+            for command in registered.as_array_mut().into_iter().flatten() {
+                let id = snowflake(s);
+                command["id"] = json!(id);
+                command["application_id"] = json!(app);
+                command["guild_id"] = json!(guild);
+                command["version"] = json!(id);
+                command["default_member_permissions"] = Value::Null;
+            }
+            s.commands
+                .insert((app.to_string(), guild.to_string()), registered.clone());
+            (200, registered)
+        }
+        ("GET", ["applications", "@me"]) => (
+            200,
+            json!({"id": APPLICATION_ID, "name": "Amplifier", "description": "", "icon": null,
+                "bot_public": true, "bot_require_code_grant": false, "verify_key": "0",
+                "flags": s.application_flags, "bot": user(BOT_ID, "Amplifier", true)}),
+        ),
+        ("GET", ["applications", app, "guilds", guild, "commands"]) => (
+            200,
+            s.commands
+                .get(&(app.to_string(), guild.to_string()))
+                .cloned()
+                .unwrap_or(json!([])),
+        ),
+        ("GET", ["guilds", guild]) => match s.guilds.get(*guild) {
+            Some(g) => (
+                200,
+                json!({"id": guild, "name": g.name, "icon": null, "owner_id": "1", "roles": [], "features": []}),
+            ),
+            None => error(404, json!({"message": "Unknown Guild", "code": 10004})),
+        },
+        ("GET", ["channels", channel]) => {
+            match s
+                .guilds
+                .iter()
+                .find_map(|(id, g)| g.channels.get(*channel).map(|name| (id, name)))
+            {
+                Some((guild, name)) => (
+                    200,
+                    json!({"id": channel, "type": 0, "guild_id": guild, "name": name, "position": 0,
+                        "permission_overwrites": [], "nsfw": false, "parent_id": null}),
+                ),
+                None => error(404, json!({"message": "Unknown Channel", "code": 10003})),
+            }
+        }
+        ("GET", ["guilds", guild, "members", member]) => {
+            match s.guilds.get(*guild).filter(|g| g.members.contains(*member)) {
+                Some(_) => (
+                    200,
+                    json!({"user": user(member, "member", false), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                        "deaf": false, "mute": false, "flags": 0, "pending": false}),
+                ),
+                None => error(404, json!({"message": "Unknown Member", "code": 10007})),
+            }
+        }
         _ => error(404, json!({"message": "404: Not Found", "code": 0})),
     }
 }
@@ -591,6 +720,10 @@ fn reply(
     };
     if let Some(headers) = headers {
         response.headers_mut().extend(headers);
+    }
+    // Discord's clock is the fake's.
+    if let Ok(date) = HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+        response.headers_mut().insert("date", date);
     }
     response
 }

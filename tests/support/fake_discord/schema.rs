@@ -25,6 +25,16 @@ pub fn spec() -> &'static Value {
 
 /// The request-body schema of `method path`, matching the spec's path templates (most literal segments win).
 pub fn request_schema(method: &str, path: &str) -> Option<&'static Value> {
+    operation(method, path)?.pointer("/requestBody/content/application~1json/schema")
+}
+
+/// Whether the spec has `method path` at all (for requests without a body).
+pub fn has_route(method: &str, path: &str) -> bool {
+    operation(method, path).is_some()
+}
+
+/// The spec's operation for `method path`.
+fn operation(method: &str, path: &str) -> Option<&'static Value> {
     let paths = spec()["paths"].as_object()?;
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let mut best: Option<(usize, &Value)> = None;
@@ -46,10 +56,7 @@ pub fn request_schema(method: &str, path: &str) -> Option<&'static Value> {
             best = Some((literal, item));
         }
     }
-    best?
-        .1
-        .get(method.to_lowercase())?
-        .pointer("/requestBody/content/application~1json/schema")
+    best?.1.get(method.to_lowercase())
 }
 
 /// Every way `value` breaks `schema`, with JSON paths.

@@ -79,6 +79,8 @@ struct World {
     socket_url: Option<String>,
     /// The bot token's scopes, sent in `X-OAuth-Scopes` as Slack does.
     scopes: Vec<String>,
+    /// Channels the bot is not a member of (`conversations.info` says `is_member: false`).
+    bot_absent: std::collections::HashSet<String>,
 }
 
 /// The fake. Dropping it leaves the server running until the test's runtime ends.
@@ -149,6 +151,7 @@ impl FakeSlack {
             triggers: HashMap::new(),
             socket_url: None,
             scopes: amplifier::slack::scopes::required_bot_scopes(),
+            bot_absent: Default::default(),
         }));
         let app = Router::new()
             .route("/api/{method}", axum::routing::any(web_api))
@@ -290,6 +293,11 @@ impl FakeSlack {
         self.lock().scopes = scopes.iter().map(|s| s.to_string()).collect();
     }
 
+    /// The bot leaves a channel (it stays readable, as a public channel is).
+    pub fn remove_bot_from(&self, channel: &str) {
+        self.lock().bot_absent.insert(channel.to_string());
+    }
+
     pub async fn socket_mode(&self) -> socket::FakeSocket {
         let socket = socket::FakeSocket::start().await;
         self.lock().socket_url = Some(socket.url.clone());
@@ -407,7 +415,11 @@ async fn web_api(
         error,
     });
     let scopes = world.scopes.join(",");
-    match status {
+    // Slack's clock is the fake's: `Date` on every answer, as a real server sends it.
+    let date =
+        axum::http::HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            .expect("a date is a header value");
+    let mut answer = match status {
         200 => {
             let mut answer = axum::Json(response).into_response();
             if let Ok(value) = axum::http::HeaderValue::from_str(&scopes) {
@@ -421,7 +433,9 @@ async fn web_api(
             "fake Slack failure on demand",
         )
             .into_response(),
-    }
+    };
+    answer.headers_mut().insert("date", date);
+    answer
 }
 
 /// The status and body for one call (a 429's body carries `retry_after` for the caller above).
@@ -681,6 +695,15 @@ fn respond(
                     json!({"members": members[start..end], "response_metadata": {"next_cursor": next}})
                 }
             }
+        }
+        "conversations.info" => {
+            let channel = arg(args, "channel").to_string();
+            let Some(archived) = world.channels.get(&channel).copied() else {
+                return err("channel_not_found");
+            };
+            let name = channel.trim_start_matches("C0").to_lowercase();
+            json!({"channel": {"id": channel, "name": name, "is_channel": true, "is_private": false,
+                "is_archived": archived, "is_member": !world.bot_absent.contains(&channel)}})
         }
         "users.info" => {
             let Some(user) = world.users.get(arg(args, "user")) else {

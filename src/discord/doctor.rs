@@ -1,0 +1,445 @@
+//! Discord's part of `amplifier doctor`: the bot token (`GET /users/@me`), the application and the gateway
+//! intents it needs (`GET /applications/@me`), and for each Discord team the bot's membership of the server,
+//! the registered commands against `bots/discord/commands.json`, the share channel and each configured person.
+//! Read-only: it never registers anything.
+
+use super::rest::{Answer, Rest};
+use crate::clock::Clock;
+use crate::config::DiscordConfig;
+use crate::doctor::{Checked, ClockReading, ConfiguredTeam, Finding};
+use reqwest::Method;
+use serde_json::Value;
+use serenity::all::GatewayIntents;
+use std::time::Duration;
+
+const AREA: &str = "discord";
+/// Waiting out one 429 is worth it; a longer wait is reported instead.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
+
+/// The privileged intents, the application flags that allow each (full and limited), and its portal name.
+const PRIVILEGED: [(GatewayIntents, u64, u64, &str); 3] = [
+    (
+        GatewayIntents::GUILD_PRESENCES,
+        1 << 12,
+        1 << 13,
+        "Presence Intent",
+    ),
+    (
+        GatewayIntents::GUILD_MEMBERS,
+        1 << 14,
+        1 << 15,
+        "Server Members Intent",
+    ),
+    (
+        GatewayIntents::MESSAGE_CONTENT,
+        1 << 18,
+        1 << 19,
+        "Message Content Intent",
+    ),
+];
+
+/// Checks what the config asks of Discord. Without a working bot token nothing else can be asked.
+pub async fn check(
+    discord: Option<&DiscordConfig>,
+    teams: &[ConfiguredTeam<'_>],
+    clock: &dyn Clock,
+) -> Checked {
+    let mut out = Checked::default();
+    let Some(discord) = discord else {
+        // The config check already says a Discord team needs a [discord] section.
+        return out;
+    };
+    let Some(token) = &discord.bot_token else {
+        out.findings.push(Finding::fix(
+            AREA,
+            "no bot token is set",
+            format!(
+                "set discord.bot_token or {} to the token from the Developer Portal → your application → Bot",
+                crate::config::ENV_DISCORD_TOKEN
+            ),
+        ));
+        return out;
+    };
+    let rest = match Rest::new(&discord.api_base_url, token.expose()) {
+        Ok(rest) => rest,
+        Err(e) => {
+            out.findings.push(Finding::fix(
+                AREA,
+                e,
+                "check that this machine has its TLS root certificates installed",
+            ));
+            return out;
+        }
+    };
+
+    let me = match get(&rest, "/users/@me").await {
+        Ok(answer) => answer,
+        Err(e) => {
+            out.findings.push(unreachable(&discord.api_base_url, e));
+            return out;
+        }
+    };
+    if let Some(theirs) = me.date {
+        out.clocks.push(ClockReading {
+            platform: "Discord",
+            theirs,
+            ours: clock.now(),
+        });
+    }
+    if me.status == 401 {
+        out.findings.push(Finding::fix(
+            AREA,
+            format!("the bot token was refused ({})", me.describe()),
+            "in the Developer Portal → your application → Bot, press Reset Token and set the new token as \
+             discord.bot_token or AMPLIFIER_DISCORD_TOKEN",
+        ));
+        return out;
+    }
+    if !me.ok() {
+        out.findings.push(Finding::fix(
+            AREA,
+            format!("GET /users/@me answered {}", me.describe()),
+            "check discord.api_base_url and the bot token, then run doctor again",
+        ));
+        return out;
+    }
+    out.findings.push(Finding::ok(
+        AREA,
+        format!(
+            "the bot token works (bot {}, id {})",
+            me.body["username"].as_str().unwrap_or("?"),
+            me.body["id"].as_str().unwrap_or("?")
+        ),
+    ));
+
+    let app = match get(&rest, "/applications/@me").await {
+        Ok(answer) if answer.ok() => answer.body,
+        Ok(answer) => {
+            out.findings.push(Finding::fix(
+                AREA,
+                format!("GET /applications/@me answered {}", answer.describe()),
+                "check the bot token, then run doctor again",
+            ));
+            return out;
+        }
+        Err(e) => {
+            out.findings.push(unreachable(&discord.api_base_url, e));
+            return out;
+        }
+    };
+    let app_id = app["id"].as_str().unwrap_or_default().to_string();
+    match &discord.application_id {
+        None => out.findings.push(Finding::fix(
+            AREA,
+            "discord.application_id is not set",
+            format!("set discord.application_id = \"{app_id}\" (the bot token's application)"),
+        )),
+        Some(configured) if *configured != app_id => out.findings.push(Finding::fix(
+            AREA,
+            format!("discord.application_id is {configured} but the bot token belongs to application {app_id}"),
+            format!("set discord.application_id = \"{app_id}\", or use the bot token of application {configured}"),
+        )),
+        Some(_) => out
+            .findings
+            .push(Finding::ok(AREA, format!("the application is {app_id}"))),
+    }
+    out.findings
+        .push(intents(app["flags"].as_u64().unwrap_or(0)));
+
+    for team in teams {
+        out.findings.extend(check_team(&rest, &app_id, team).await);
+    }
+    out
+}
+
+/// Our gateway intents: each privileged one must be allowed by the application's flags.
+fn intents(flags: u64) -> Finding {
+    let intents = super::gateway::INTENTS;
+    let names: Vec<String> = intents
+        .iter_names()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let missing: Vec<&str> = PRIVILEGED
+        .iter()
+        .filter(|(intent, full, limited, _)| {
+            intents.contains(*intent) && flags & (full | limited) == 0
+        })
+        .map(|(_, _, _, name)| *name)
+        .collect();
+    if missing.is_empty() {
+        let privileged = PRIVILEGED.iter().any(|(i, ..)| intents.contains(*i));
+        Finding::ok(
+            AREA,
+            format!(
+                "gateway intents {}{}",
+                names.join(", "),
+                if privileged {
+                    ": the privileged ones are allowed"
+                } else {
+                    ": none is privileged, nothing to turn on"
+                }
+            ),
+        )
+    } else {
+        Finding::fix(
+            AREA,
+            format!(
+                "the gateway needs {} but the application does not allow it",
+                missing.join(", ")
+            ),
+            format!(
+                "in the Developer Portal → Bot, turn on {}",
+                missing.join(" and ")
+            ),
+        )
+    }
+}
+
+async fn check_team(rest: &Rest, app_id: &str, team: &ConfiguredTeam<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let t = team.team;
+    let key = format!("teams[{}]", team.index);
+    let guild = &t.workspace_id;
+    let invite = format!(
+        "invite it: https://discord.com/oauth2/authorize?client_id={app_id}&scope=bot+applications.commands&permissions=19456"
+    );
+    match get(rest, &format!("/guilds/{guild}")).await {
+        Ok(answer) if answer.ok() => out.push(Finding::ok(
+            AREA,
+            format!(
+                "team {}: the bot is in server {} ({guild})",
+                t.name,
+                answer.body["name"].as_str().unwrap_or("?")
+            ),
+        )),
+        Ok(answer) if matches!(answer.status, 403 | 404) => {
+            out.push(Finding::fix(
+                AREA,
+                format!("team {}: the bot is not in server {guild} ({})", t.name, answer.describe()),
+                format!("check {key}.workspace_id (right-click the server → Copy Server ID), or {invite}"),
+            ));
+            // Its commands, channel and people cannot be seen from outside the server.
+            return out;
+        }
+        Ok(answer) => {
+            out.push(Finding::fix(
+                AREA,
+                format!(
+                    "team {}: server {guild} could not be checked ({})",
+                    t.name,
+                    answer.describe()
+                ),
+                "run doctor again",
+            ));
+            return out;
+        }
+        Err(e) => {
+            out.push(unreachable(rest.base(), e));
+            return out;
+        }
+    }
+
+    out.push(
+        match get(
+            rest,
+            &format!("/applications/{app_id}/guilds/{guild}/commands"),
+        )
+        .await
+        {
+            Ok(answer) if answer.ok() => commands(&t.name, &answer.body),
+            Ok(answer) => Finding::fix(
+                AREA,
+                format!(
+                    "team {}: the registered commands could not be read ({})",
+                    t.name,
+                    answer.describe()
+                ),
+                format!(
+                    "the bot needs the applications.commands scope in server {guild}: {invite}"
+                ),
+            ),
+            Err(e) => unreachable(rest.base(), e),
+        },
+    );
+
+    let channel = &t.share_channel;
+    out.push(match get(rest, &format!("/channels/{channel}")).await {
+        Ok(answer) if answer.ok() && answer.body["guild_id"].as_str() == Some(guild) => {
+            Finding::ok(
+                AREA,
+                format!(
+                    "team {}: the bot sees the share channel #{} ({channel})",
+                    t.name,
+                    answer.body["name"].as_str().unwrap_or("?")
+                ),
+            )
+        }
+        Ok(answer) if answer.ok() => Finding::fix(
+            AREA,
+            format!("team {}: the share channel {channel} is not in server {guild}", t.name),
+            format!("set {key}.share_channel to a channel of server {guild} (right-click it → Copy Channel ID)"),
+        ),
+        Ok(answer) => Finding::fix(
+            AREA,
+            format!("team {}: the bot cannot see the share channel {channel} ({})", t.name, answer.describe()),
+            format!(
+                "check {key}.share_channel (right-click the channel → Copy Channel ID) and give the bot View Channel, \
+                 Send Messages and Embed Links there"
+            ),
+        ),
+        Err(e) => unreachable(rest.base(), e),
+    });
+
+    let people = team.people();
+    let before = out.len();
+    for (person_key, id) in &people {
+        match get(rest, &format!("/guilds/{guild}/members/{id}")).await {
+            Ok(answer) if answer.ok() => {}
+            Ok(answer) if answer.status == 404 => out.push(Finding::fix(
+                AREA,
+                format!("team {}: {person_key} names {id}, who is not a member of server {guild}", t.name),
+                format!(
+                    "with Developer Mode on, right-click the person in the server → Copy User ID, and put that id \
+                     in {person_key}"
+                ),
+            )),
+            Ok(answer) => out.push(Finding::fix(
+                AREA,
+                format!("team {}: {person_key} names {id}, who could not be checked ({})", t.name, answer.describe()),
+                "run doctor again",
+            )),
+            Err(e) => out.push(unreachable(rest.base(), e)),
+        }
+    }
+    if out.len() == before {
+        out.push(Finding::ok(
+            AREA,
+            format!(
+                "team {}: all {} configured {} are members of the server",
+                t.name,
+                people.len(),
+                if people.len() == 1 {
+                    "person"
+                } else {
+                    "people"
+                }
+            ),
+        ));
+    }
+    out
+}
+
+/// The registered guild commands against `bots/discord/commands.json`.
+fn commands(team: &str, registered: &Value) -> Finding {
+    let wanted: Value = serde_json::from_str(super::commands::COMMANDS_JSON).unwrap_or(Value::Null);
+    let registered = registered.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let kind = |c: &Value| c["type"].as_u64().unwrap_or(1);
+    let mut missing = Vec::new();
+    let mut outdated = Vec::new();
+    for def in wanted.as_array().into_iter().flatten() {
+        let name = def["name"].as_str().unwrap_or_default();
+        match registered
+            .iter()
+            .find(|r| r["name"].as_str() == Some(name) && kind(r) == kind(def))
+        {
+            None => missing.push(name),
+            Some(r) if !covers(r, def) => outdated.push(name),
+            Some(_) => {}
+        }
+    }
+    let fix = "start `amplifier run` once: it registers the commands in each Discord team's server at start \
+               (the bot needs the applications.commands scope there)";
+    if !missing.is_empty() {
+        Finding::fix(
+            AREA,
+            format!(
+                "team {team}: the command{} {} {} not registered",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" }
+            ),
+            fix,
+        )
+    } else if !outdated.is_empty() {
+        Finding::fix(
+            AREA,
+            format!(
+                "team {team}: the registered {} differ from bots/discord/commands.json",
+                outdated.join(", ")
+            ),
+            fix,
+        )
+    } else {
+        Finding::ok(
+            AREA,
+            format!("team {team}: the commands are registered as in bots/discord/commands.json"),
+        )
+    }
+}
+
+/// Whether what Discord holds says everything the definition says (Discord adds ids, versions and defaults, and
+/// leaves out `false` and empty lists).
+fn covers(registered: &Value, definition: &Value) -> bool {
+    match (registered, definition) {
+        (Value::Object(r), Value::Object(d)) => d.iter().all(|(k, v)| match r.get(k) {
+            Some(rv) => covers(rv, v),
+            None => {
+                matches!(v, Value::Null | Value::Bool(false))
+                    || v.as_array().is_some_and(Vec::is_empty)
+            }
+        }),
+        (Value::Array(r), Value::Array(d)) => {
+            r.len() == d.len() && r.iter().zip(d).all(|(r, d)| covers(r, d))
+        }
+        (r, d) => r == d,
+    }
+}
+
+/// A GET, and once more after a short 429.
+async fn get(rest: &Rest, path: &str) -> Result<Answer, super::rest::NoAnswer> {
+    let answer = rest.call(Method::GET, path, None).await?;
+    match answer.retry_after {
+        Some(wait) if answer.status == 429 && wait <= LONGEST_WAIT => {
+            tokio::time::sleep(wait).await;
+            rest.call(Method::GET, path, None).await
+        }
+        _ => Ok(answer),
+    }
+}
+
+fn unreachable(base: &str, e: super::rest::NoAnswer) -> Finding {
+    Finding::fix(
+        AREA,
+        format!("{e}"),
+        format!("check discord.api_base_url ({base}) and that this machine reaches it"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn registered_commands_cover_their_definitions() {
+        let defs: Value = serde_json::from_str(super::super::commands::COMMANDS_JSON).unwrap();
+        let mut registered = defs.clone();
+        for (i, c) in registered.as_array_mut().unwrap().iter_mut().enumerate() {
+            c["id"] = json!(format!("{i}"));
+            c["version"] = json!("1");
+        }
+        assert!(commands("T", &registered).is_ok());
+        assert!(!commands("T", &json!([])).is_ok());
+        let mut changed = registered.clone();
+        changed[0]["description"] = json!("something else");
+        let finding = commands("T", &changed);
+        assert!(finding.what.contains("differ"), "{}", finding.what);
+    }
+
+    #[test]
+    fn our_intents_need_nothing_turned_on() {
+        let finding = intents(0);
+        assert!(finding.is_ok(), "{finding:?}");
+        assert!(finding.what.contains("GUILDS"), "{}", finding.what);
+    }
+}
