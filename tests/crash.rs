@@ -236,7 +236,9 @@ fn sigterm_mid_fan_out() -> Result<(), Failed> {
     delivered.extend(log.iter().filter_map(|l| delivered_nudge(l)));
     assert!(exit.success(), "SIGTERM exits 0: {exit:?}");
     assert!(
-        took < Duration::from_secs(3),
+        // Well inside the 30 s a container orchestrator waits before SIGKILL (the sends in flight finish
+        // first; a loaded debug build takes a few hundred milliseconds to seconds).
+        took < Duration::from_secs(5),
         "SIGTERM ends the run promptly, not after {took:?}"
     );
     assert!(
