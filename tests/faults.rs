@@ -241,11 +241,13 @@ fn faults_and_socket_drops() -> Result<(), Failed> {
         .filter(|r| matches!(r.status, 401 | 403 | 429))
         .collect();
     let provoked_429 = invalid.iter().filter(|r| r.status == 429).count() - d429 as usize;
+    assert_eq!(provoked_429, w.discord.limited().len());
     let auth_errors = invalid.iter().filter(|r| r.status != 429).count();
     assert_eq!(
         (provoked_429, auth_errors),
         (0, 0),
-        "the bot provoked 429s or sent unauthorized requests on Discord"
+        "the bot provoked 429s ({:?}) or sent unauthorized requests on Discord",
+        w.discord.limited()
     );
     let busiest_ten_minutes = invalid
         .iter()

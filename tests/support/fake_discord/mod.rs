@@ -63,6 +63,8 @@ struct State {
     nonces: HashMap<(String, String), (String, DateTime<Utc>)>,
     /// Creates answered with the earlier message because of their nonce.
     nonce_dedupes: u32,
+    /// Requests answered 429 by the rate limits themselves (not by an injected fault).
+    limited: Vec<String>,
     faults: Option<Faults>,
     /// Until when the last global 429 said to wait.
     global_told_until: Option<DateTime<Utc>>,
@@ -114,6 +116,7 @@ impl FakeDiscord {
             messages: HashMap::new(),
             nonces: HashMap::new(),
             nonce_dedupes: 0,
+            limited: Vec::new(),
             faults: None,
             global_told_until: None,
             answered_interactions: HashSet::new(),
@@ -175,6 +178,11 @@ impl FakeDiscord {
             .faults
             .as_ref()
             .map_or((0, 0), |f| (f.injected_5xx, f.injected_429))
+    }
+
+    /// Requests the global or a route limit answered 429 (the client went faster than the limits).
+    pub fn limited(&self) -> Vec<String> {
+        self.lock().limited.clone()
     }
 
     /// How many create-messages were answered with an earlier message because of their nonce.
@@ -336,6 +344,7 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
                 (s.global_window.0 + Duration::seconds(1) - now).num_milliseconds() as f64 / 1000.0;
             let _ = count;
             s.global_told_until = Some(s.global_window.0 + Duration::seconds(1));
+            s.limited.push(format!("{method} {path} at {now} (global)"));
             let headers = rate_headers_429(retry, true);
             return reply(
                 &mut s,
@@ -377,6 +386,8 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
     if bucket.remaining == 0 {
         let retry = (bucket.reset_at - now).num_milliseconds() as f64 / 1000.0;
         let headers = rate_headers_429(retry, false);
+        s.limited
+            .push(format!("{method} {path} at {now} (bucket {bucket_key})"));
         return reply(
             &mut s,
             &method,
@@ -429,10 +440,17 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
                     bucket.told_until = Some(now + Duration::seconds(retry_after_secs as i64));
                 }
                 let retry = retry_after_secs as f64;
+                // A shared-resource 429: the route's own bucket headers stay true, as Discord sends them.
+                let mut headers = headers;
+                headers.insert(
+                    "retry-after",
+                    HeaderValue::from_str(&retry_after_secs.to_string()).expect("header"),
+                );
+                headers.insert("x-ratelimit-scope", HeaderValue::from_static("shared"));
                 (
                     429,
                     json!({"message": "You are being rate limited.", "retry_after": retry, "global": false}),
-                    rate_headers_429(retry, false),
+                    headers,
                 )
             }
         };
