@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use support::binary::{self, delivered_nudge, delivered_on, until_all_delivered, Failed, FanOut};
 use support::chaos::Rng;
+use support::fake_discord::gateway::{payloads, Place};
 use support::fake_slack::TEAM;
 
 /// Clock speed: the fakes' rate limits (one DM opened per second on Discord, Slack's tier 3 for
@@ -47,6 +48,9 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     let mut delivered: HashSet<String> = HashSet::new();
     let mut pressed: HashSet<String> = HashSet::new();
     let mut drafts: Vec<String> = Vec::new();
+    // Discord button presses: (interaction id, member). Discord does not redeliver to a new session, so a
+    // press the killed process never answered is one the member saw fail; every press answered must count.
+    let mut discord_presses: Vec<(String, String)> = Vec::new();
     let in_review = w.rt.block_on(seed_drafts_in_review(&w, CRASHES))?;
     for (crash, &draft_in_review) in in_review.iter().enumerate() {
         let mut run = w.start(&format!("run {crash}"))?;
@@ -67,6 +71,7 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
             let sends = rng.between(1, 80);
             let mut last = String::from("none");
             let mut seen = 0;
+            let mut pressed_discord = false;
             while seen < sends && delivered.len() < total {
                 let Some(line) = run.next_matching(deadline, |l| delivered_nudge(l).is_some())?
                 else {
@@ -76,6 +81,19 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
                     delivered.insert(key);
                     last = on;
                     seen += 1;
+                }
+                // Halfway to the kill a Discord member presses *Shared* (the process is connected and has
+                // a moment to answer, or dies answering).
+                if seen == sends.div_ceil(2) && !pressed_discord {
+                    pressed_discord = true;
+                    if let Some((member, channel, custom_id)) = pick_discord_nudged(&w, &mut rng) {
+                        let id = format!("{}", 1_500_000_000_000_000_000u64 + crash as u64);
+                        w.discord.gateway.dispatch(
+                            "INTERACTION_CREATE",
+                            payloads::button(&id, &member, &Place::Dm { channel }, &custom_id),
+                        );
+                        discord_presses.push((id, member));
+                    }
                 }
             }
             format!("after {seen} deliveries (the last to {last})")
@@ -154,17 +172,17 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     );
     let statuses = w.nudge_statuses()?;
     assert_eq!(statuses.len(), total, "one nudge row per member and post");
-    // Sent, or done for those who confirmed a share.
+    // Sent, or done for those who confirmed a share (Slack presses, and Discord presses that got through).
     let done = statuses.iter().filter(|s| **s == NudgeStatus::Done).count();
     let other: Vec<_> = statuses
         .iter()
         .filter(|s| !matches!(s, NudgeStatus::Sent | NudgeStatus::Done))
         .collect();
     assert!(other.is_empty(), "every nudge is marked sent: {other:?}");
-    assert_eq!(
-        done,
-        pressed.len(),
-        "the nudges of those who shared are done"
+    assert!(
+        done >= pressed.len(),
+        "the nudges of those who shared are done ({done} done, {} Slack presses)",
+        pressed.len()
     );
     assert_eq!(
         w.failed_deliveries()?,
@@ -172,6 +190,23 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
         "no row was given up"
     );
     let (confirmed, drafted) = w.rt.block_on(inbound_outcome(&w))?;
+    let answers = w.discord.interaction_answers();
+    let answered: Vec<&(String, String)> = discord_presses
+        .iter()
+        .filter(|(id, _)| {
+            answers
+                .iter()
+                .any(|r| r.path.starts_with(&format!("/interactions/{id}/")) && r.status < 300)
+        })
+        .collect();
+    let lost: Vec<_> = answered
+        .iter()
+        .filter(|(_, m)| !confirmed.contains(m))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "Discord share confirmations answered but lost in the crashes: {lost:?}"
+    );
     let lost: Vec<_> = pressed.iter().filter(|m| !confirmed.contains(*m)).collect();
     assert!(
         lost.is_empty(),
@@ -204,9 +239,12 @@ fn sigkill_twenty_times_mid_fan_out() -> Result<(), Failed> {
     assert_eq!(slack_violations, Vec::<String>::new());
     println!(
         "seed {seed}: {CRASHES} crashes; Discord answered {} resends from their nonce; {extra} extra Slack nudges; \
-         {} share confirmations, {} drafts and {} approvals sent around the kills, none lost; {:.1} s",
+         {} Slack and {} answered Discord share confirmations (of {} pressed), {} drafts and {} approvals sent \
+         around the kills, none lost; {:.1} s",
         w.discord.nonce_dedupes(),
         pressed.len(),
+        answered.len(),
+        discord_presses.len(),
         drafts.len(),
         in_review.len(),
         began.elapsed().as_secs_f64()
@@ -416,4 +454,23 @@ async fn unreviewed(w: &FanOut, drafts: &[DraftId]) -> anyhow::Result<Vec<DraftI
     }
     store.close().await;
     Ok(missing)
+}
+
+/// A Discord member whose nudge has arrived: (member, DM channel, the custom id of *Shared on LinkedIn*).
+fn pick_discord_nudged(w: &FanOut, rng: &mut Rng) -> Option<(String, String, String)> {
+    (0..20).find_map(|_| {
+        let member =
+            &w.discord_members[rng.between(0, w.discord_members.len() as u64 - 1) as usize];
+        let channel = w.discord.dm_channel_of(member)?;
+        let custom_id = w.discord.messages_in(&channel).iter().rev().find_map(|m| {
+            m["components"].as_array()?.iter().find_map(|row| {
+                row["components"].as_array()?.iter().find_map(|b| {
+                    (b["label"] == SHARED)
+                        .then(|| b["custom_id"].as_str().map(str::to_string))
+                        .flatten()
+                })
+            })
+        })?;
+        Some((member.clone(), channel, custom_id))
+    })
 }
