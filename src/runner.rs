@@ -16,6 +16,24 @@ use tokio::sync::{watch, Notify};
 /// The longest the loop sleeps, so a changed clock or a new leader zone is noticed within a minute.
 const MAX_NAP: Duration = Duration::from_secs(60);
 
+/// The least real time a delivery claim lasts. The lease is counted on the run's clock; on a sped-up test
+/// clock (`AMPLIFIER_TEST_CLOCK`) its 120 s could be a few real milliseconds, shorter than one send, and
+/// every claim would expire before its row's turn.
+const MIN_REAL_LEASE: Duration = Duration::from_secs(2);
+
+/// Delivery's production settings, with the lease stretched to [`MIN_REAL_LEASE`] of real time if the
+/// clock runs fast (never changed on the system clock).
+fn delivery_config(owner: String, clock: &dyn Clock) -> DeliveryConfig {
+    let mut config = DeliveryConfig::new(owner);
+    let real = clock.real(config.lease);
+    if !real.is_zero() && real < MIN_REAL_LEASE {
+        config.lease = config
+            .lease
+            .mul_f64(MIN_REAL_LEASE.as_secs_f64() / real.as_secs_f64());
+    }
+    config
+}
+
 /// Runs the bot until `shutdown` resolves.
 pub async fn run(
     config: Config,
@@ -296,7 +314,7 @@ async fn run_loop(
     let delivery = Delivery::new(
         engine.store().clone(),
         transports,
-        DeliveryConfig::new(owner),
+        delivery_config(owner, clock),
     )?;
     tracing::info!("scheduler running");
     let ticking = async {
@@ -384,4 +402,22 @@ async fn run_shell(
     }
     tracing::info!("shutting down");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{ScaledClock, SystemClock};
+
+    #[test]
+    fn the_lease_lasts_two_real_seconds_on_a_fast_clock_only() {
+        let normal = DeliveryConfig::new("x").lease;
+        assert_eq!(delivery_config("x".into(), &SystemClock).lease, normal);
+        let now = chrono::Utc::now();
+        let slow = ScaledClock::new(now, now, 60.0);
+        assert_eq!(delivery_config("x".into(), &slow).lease, normal);
+        let fast = ScaledClock::new(now, now, 10_000.0);
+        let lease = delivery_config("x".into(), &fast).lease;
+        assert!((fast.real(lease).as_secs_f64() - MIN_REAL_LEASE.as_secs_f64()).abs() < 1e-3);
+    }
 }

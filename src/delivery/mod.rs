@@ -140,8 +140,12 @@ impl Delivery {
                 outcome = &mut pass => outcome,
                 _ = &mut shutdown => {
                     stop.store(true, Ordering::SeqCst);
-                    if let Err(e) = pass.await {
-                        tracing::error!(error = %e, "delivery pass failed while shutting down");
+                    match pass.await {
+                        // Says how many claimed rows went back to the queue (`released`).
+                        Ok(report) => log_report(&report),
+                        Err(e) => {
+                            tracing::error!(error = %e, "delivery pass failed while shutting down")
+                        }
                     }
                     break;
                 }

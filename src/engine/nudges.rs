@@ -11,7 +11,7 @@ use crate::domain::share_kit;
 use crate::domain::Network;
 use crate::store::{Lane, Nudge, NudgeStatus, Person, Post, PostId, PostStatus, Role};
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Ignored nudges in a row after which a person is left alone until they share again.
 pub const BACK_OFF_AFTER: i64 = 3;
@@ -114,15 +114,28 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
     let tx = engine.store.begin().await?;
     let mut turn = Turn::for_tick(&*tx, now);
     let mut sent = 0;
+    // Every sent nudge of the last day is listed each tick, mostly not due yet: decide that from its post's
+    // team (loaded once per post) before loading anything else, so a big fan-out does not hold the write
+    // lock for thousands of reads a minute.
+    let mut posts: HashMap<PostId, Option<(Post, TeamCtx)>> = HashMap::new();
     for nudge in tx.nudges_in_status(None, NudgeStatus::Sent).await? {
-        let Some((post, ctx, person)) = load(&turn, &nudge).await? else {
+        let Some(sent_at) = nudge.sent_at else {
+            continue;
+        };
+        if let std::collections::hash_map::Entry::Vacant(entry) = posts.entry(nudge.post_id) {
+            entry.insert(load_post(&*tx, nudge.post_id).await?);
+        }
+        let Some((post, ctx)) = posts.get(&nudge.post_id).cloned().flatten() else {
             continue;
         };
         let after =
             Duration::from_std(ctx.settings.nudge_reminder_after.0).unwrap_or(Duration::hours(24));
-        if nudge.sent_at.is_none_or(|at| at + after > now) {
+        if sent_at + after > now {
             continue;
         }
+        let Some(person) = tx.person(nudge.person_id).await? else {
+            continue;
+        };
         match check(&turn, &ctx, &post, &person, &nudge, now).await? {
             None | Some(Verdict::Later(_)) => continue,
             Some(Verdict::Done) => {
@@ -165,6 +178,20 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
     tx.commit().await?;
     steps.count();
     Ok(sent)
+}
+
+/// A post with its team, if both still exist.
+async fn load_post(
+    store: &dyn crate::store::Store,
+    id: PostId,
+) -> Result<Option<(Post, TeamCtx)>, EngineError> {
+    let Some(post) = store.post(id).await? else {
+        return Ok(None);
+    };
+    let Some(team) = store.team(post.team_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some((post, team_ctx(team)?)))
 }
 
 async fn load(

@@ -4,6 +4,8 @@
 // Each test binary uses a part of this module.
 #![allow(dead_code)]
 
+pub mod binary;
+pub mod chaos;
 pub mod fake_discord;
 pub mod fake_slack;
 

@@ -1,12 +1,14 @@
 //! A fake Discord REST API under `/api/v10` on 127.0.0.1:0, for the adapter's tests: it records every request,
 //! checks each body against the official OpenAPI spec and the documented limits the spec cannot express, keeps
 //! Discord's global and per-route rate limits (429 with headers) on an injected clock, dedupes messages by
-//! nonce, refuses DMs for chosen users (50007), and fails calls on demand.
+//! nonce within a few minutes (as Discord does with `enforce_nonce`), refuses DMs for chosen users (50007), and
+//! fails calls on demand or at random ([`FakeDiscord::set_faults`]).
 
 pub mod gateway;
 pub mod limits;
 pub mod schema;
 
+use super::chaos::{Fault, Faults};
 use amplifier::clock::Clock;
 use axum::body::{to_bytes, Body};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
@@ -19,6 +21,8 @@ use std::sync::{Arc, Mutex};
 
 pub const BOT_ID: &str = "1200000000000000001";
 pub const APPLICATION_ID: &str = "1200000000000000001";
+/// How long a create-message `nonce` (with `enforce_nonce`) dedupes: Discord says "the past few minutes".
+pub const NONCE_WINDOW: Duration = Duration::minutes(5);
 
 /// One request as the fake saw it.
 #[derive(Debug, Clone)]
@@ -55,7 +59,15 @@ struct State {
     refuses_dms: HashSet<String>,
     /// message id → (channel id, body as stored)
     messages: HashMap<String, (String, Value)>,
-    nonces: HashMap<(String, String), String>,
+    /// (channel, nonce) → (message id, when it was created).
+    nonces: HashMap<(String, String), (String, DateTime<Utc>)>,
+    /// Creates answered with the earlier message because of their nonce.
+    nonce_dedupes: u32,
+    /// Requests answered 429 by the rate limits themselves (not by an injected fault).
+    limited: Vec<String>,
+    faults: Option<Faults>,
+    /// Until when the last global 429 said to wait.
+    global_told_until: Option<DateTime<Utc>>,
     answered_interactions: HashSet<String>,
     buckets: HashMap<String, Bucket>,
     route_limit: (u32, Duration),
@@ -103,6 +115,10 @@ impl FakeDiscord {
             refuses_dms: HashSet::new(),
             messages: HashMap::new(),
             nonces: HashMap::new(),
+            nonce_dedupes: 0,
+            limited: Vec::new(),
+            faults: None,
+            global_told_until: None,
             answered_interactions: HashSet::new(),
             buckets: HashMap::new(),
             route_limit: (5, Duration::seconds(5)),
@@ -149,6 +165,29 @@ impl FakeDiscord {
     /// Requests that came while a 429 the fake had sent still said to wait.
     pub fn early(&self) -> Vec<String> {
         self.lock().early.clone()
+    }
+
+    /// From now on a share of requests fails at random (5xx, or 429 with `retry_after`); `None` stops it.
+    pub fn set_faults(&self, faults: Option<Faults>) {
+        self.lock().faults = faults;
+    }
+
+    /// The faults injected so far: (5xx, 429).
+    pub fn injected(&self) -> (u32, u32) {
+        self.lock()
+            .faults
+            .as_ref()
+            .map_or((0, 0), |f| (f.injected_5xx, f.injected_429))
+    }
+
+    /// Requests the global or a route limit answered 429 (the client went faster than the limits).
+    pub fn limited(&self) -> Vec<String> {
+        self.lock().limited.clone()
+    }
+
+    /// How many create-messages were answered with an earlier message because of their nonce.
+    pub fn nonce_dedupes(&self) -> u32 {
+        self.lock().nonce_dedupes
     }
 
     /// From now on only `token` is accepted; any other is answered 401.
@@ -292,6 +331,9 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
 
     // Global limit: 50 per second (interaction callbacks excluded).
     if global {
+        if s.global_told_until.is_some_and(|u| now < u) {
+            s.early.push(format!("{method} {path} at {now} (global)"));
+        }
         let (start, count) = s.global_window;
         if now - start >= Duration::seconds(1) {
             s.global_window = (now, 0);
@@ -301,6 +343,8 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
             let retry =
                 (s.global_window.0 + Duration::seconds(1) - now).num_milliseconds() as f64 / 1000.0;
             let _ = count;
+            s.global_told_until = Some(s.global_window.0 + Duration::seconds(1));
+            s.limited.push(format!("{method} {path} at {now} (global)"));
             let headers = rate_headers_429(retry, true);
             return reply(
                 &mut s,
@@ -325,16 +369,25 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
     if bucket.reset_at <= now {
         bucket.remaining = limit;
         bucket.reset_at = now + per;
-        bucket.told_until = None;
+        // An injected 429 may have said to wait past the reset.
+        bucket.told_until = bucket.told_until.filter(|u| now < *u);
     }
+    let told_early = bucket.told_until.is_some_and(|u| now < u);
     if bucket.remaining == 0 {
-        let told_early = bucket.told_until.is_some_and(|u| now < u);
-        bucket.told_until = Some(bucket.reset_at);
+        bucket.told_until = bucket.told_until.max(Some(bucket.reset_at));
+    }
+    if told_early {
+        s.early.push(format!("{method} {path} at {now}"));
+    }
+    let bucket = s
+        .buckets
+        .get_mut(&bucket_key)
+        .expect("the bucket was just made");
+    if bucket.remaining == 0 {
         let retry = (bucket.reset_at - now).num_milliseconds() as f64 / 1000.0;
-        if told_early {
-            s.early.push(format!("{method} {path} at {now}"));
-        }
         let headers = rate_headers_429(retry, false);
+        s.limited
+            .push(format!("{method} {path} at {now} (bucket {bucket_key})"));
         return reply(
             &mut s,
             &method,
@@ -370,6 +423,45 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
             now,
             status,
             fail_body,
+            Some(headers),
+        );
+    }
+
+    // Failures at random.
+    if let Some(fault) = s.faults.as_mut().and_then(Faults::roll) {
+        let (status, answer, headers) = match fault {
+            Fault::ServerError => (
+                500,
+                json!({"message": "500: Internal Server Error", "code": 0}),
+                headers,
+            ),
+            Fault::RateLimited { retry_after_secs } => {
+                if let Some(bucket) = s.buckets.get_mut(&bucket_key) {
+                    bucket.told_until = Some(now + Duration::seconds(retry_after_secs as i64));
+                }
+                let retry = retry_after_secs as f64;
+                // A shared-resource 429: the route's own bucket headers stay true, as Discord sends them.
+                let mut headers = headers;
+                headers.insert(
+                    "retry-after",
+                    HeaderValue::from_str(&retry_after_secs.to_string()).expect("header"),
+                );
+                headers.insert("x-ratelimit-scope", HeaderValue::from_static("shared"));
+                (
+                    429,
+                    json!({"message": "You are being rate limited.", "retry_after": retry, "global": false}),
+                    headers,
+                )
+            }
+        };
+        return reply(
+            &mut s,
+            &method,
+            &path,
+            body,
+            now,
+            status,
+            answer,
             Some(headers),
         );
     }
@@ -465,8 +557,15 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
             let nonce = body["nonce"].as_str().map(str::to_string);
             if body["enforce_nonce"] == json!(true) {
                 if let Some(nonce) = &nonce {
-                    if let Some(id) = s.nonces.get(&(channel.to_string(), nonce.clone())) {
-                        return (200, s.messages[id].1.clone());
+                    let now = s.clock.now();
+                    let earlier = s
+                        .nonces
+                        .get(&(channel.to_string(), nonce.clone()))
+                        .filter(|(_, at)| now - *at < NONCE_WINDOW)
+                        .map(|(id, _)| id.clone());
+                    if let Some(id) = earlier {
+                        s.nonce_dedupes += 1;
+                        return (200, s.messages[&id].1.clone());
                     }
                 }
             }
@@ -477,7 +576,9 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
             stored["author"] = user(BOT_ID, "Amplifier", true);
             stored["type"] = json!(0);
             if let Some(nonce) = nonce {
-                s.nonces.insert((channel.to_string(), nonce), id.clone());
+                let now = s.clock.now();
+                s.nonces
+                    .insert((channel.to_string(), nonce), (id.clone(), now));
             }
             s.messages.insert(id, (channel.to_string(), stored.clone()));
             (200, stored)

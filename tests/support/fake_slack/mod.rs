@@ -1,12 +1,14 @@
 //! A fake Slack on 127.0.0.1:0 for the adapter's tests: the Web API over HTTP with a workspace of users,
 //! channels and IMs, a record of every request, checks against the official spec and Block Kit limits, rate
-//! limits answered with 429 + `Retry-After` on the test's clock, and failures on demand.
+//! limits answered with 429 + `Retry-After` on the test's clock, and failures on demand or at random
+//! ([`FakeSlack::set_faults`]).
 
 pub mod blockkit;
 pub mod rig;
 pub mod socket;
 pub mod spec;
 
+use super::chaos::{Fault, Faults};
 use amplifier::clock::Clock;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -67,6 +69,7 @@ struct World {
     posted: Vec<(String, String)>,
     next_ts: u64,
     failures: HashMap<String, VecDeque<Failure>>,
+    faults: Option<Faults>,
     /// Accepted calls per rate-limit scope, for the tiers and the per-channel pace.
     calls: HashMap<String, Vec<DateTime<Utc>>>,
     /// After a 429: the scope is closed until then; a call before it is a violation.
@@ -142,6 +145,7 @@ impl FakeSlack {
             posted: Vec::new(),
             next_ts: 1,
             failures: HashMap::new(),
+            faults: None,
             calls: HashMap::new(),
             blocked_until: HashMap::new(),
             triggers: HashMap::new(),
@@ -192,6 +196,33 @@ impl FakeSlack {
         let mut world = self.lock();
         let queue = world.failures.entry(method.to_string()).or_default();
         queue.extend(std::iter::repeat_n(failure, n));
+    }
+
+    /// From now on a share of calls fails at random (5xx, or 429 with `Retry-After`); `None` stops it.
+    pub fn set_faults(&self, faults: Option<Faults>) {
+        self.lock().faults = faults;
+    }
+
+    /// The faults injected so far: (5xx, 429).
+    pub fn injected(&self) -> (u32, u32) {
+        self.lock()
+            .faults
+            .as_ref()
+            .map_or((0, 0), |f| (f.injected_5xx, f.injected_429))
+    }
+
+    /// Adds a member to the workspace (in the share channel like everyone).
+    pub fn add_user(&self, id: &str, name: &str, tz: &str) {
+        self.lock().users.insert(
+            id.to_string(),
+            User {
+                id: id.to_string(),
+                name: name.to_string(),
+                tz: tz.to_string(),
+                status_emoji: String::new(),
+                status_text: String::new(),
+            },
+        );
     }
 
     /// A fresh `trigger_id`, valid for 3 seconds on the fake's clock and once, as Slack's are.
@@ -471,7 +502,20 @@ fn answer(
             ));
         }
     }
-    if let Some(failure) = world.failures.get_mut(method).and_then(VecDeque::pop_front) {
+    let failure = match world.failures.get_mut(method).and_then(VecDeque::pop_front) {
+        Some(failure) => Some(failure),
+        None => world
+            .faults
+            .as_mut()
+            .and_then(Faults::roll)
+            .map(|f| match f {
+                Fault::ServerError => Failure::ServerError,
+                Fault::RateLimited { retry_after_secs } => {
+                    Failure::RateLimited { retry_after_secs }
+                }
+            }),
+    };
+    if let Some(failure) = failure {
         return match failure {
             Failure::RateLimited { retry_after_secs } => {
                 world.blocked_until.insert(

@@ -138,6 +138,11 @@ impl FakeSocket {
         self.lock().acked.iter().any(|a| a == envelope_id)
     }
 
+    /// Envelopes sent and not acknowledged yet.
+    pub fn unacked(&self) -> usize {
+        self.lock().unacked.len()
+    }
+
     pub fn acks(&self) -> Vec<String> {
         self.lock().acked.clone()
     }
