@@ -218,6 +218,51 @@ impl Slack {
         .await
     }
 
+    /// An HTTP-mode rig (Events API with signatures) on `store`.
+    pub async fn start_http(store: Arc<dyn Store>, start: DateTime<Utc>) -> Slack {
+        let rig = SlackRig::start_on(Mode::Http, start, store).await;
+        Slack {
+            rig,
+            next: AtomicU64::new(1),
+        }
+    }
+
+    /// POSTs a payload to the HTTP events endpoint as Slack does (JSON for events, a form for commands and
+    /// interactions), signed, with `X-Slack-Retry-Num` when it is a retry; returns the status.
+    pub async fn post(&self, kind: &str, payload: &Value, retry: Option<u32>) -> u16 {
+        let (content_type, body) = match kind {
+            "events_api" => ("application/json", payload.to_string()),
+            "slash_commands" => {
+                let fields: Vec<(String, String)> = payload
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect();
+                let body = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish();
+                ("application/x-www-form-urlencoded", body)
+            }
+            _ => (
+                "application/x-www-form-urlencoded",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("payload", &payload.to_string())
+                    .finish(),
+            ),
+        };
+        let mut headers = SlackRig::signed(
+            crate::support::fake_slack::rig::SIGNING_SECRET,
+            self.rig.now().timestamp(),
+            &body,
+        );
+        if let Some(n) = retry {
+            headers.push(("X-Slack-Retry-Num", n.to_string()));
+            headers.push(("X-Slack-Retry-Reason", "http_timeout".to_string()));
+        }
+        self.rig.post_http(content_type, &body, &headers).await.0
+    }
+
     /// Delivers every due outbox row, moving the clock as pacing, 429s and backoff ask; stops at rows due
     /// more than two minutes ahead (a nudge for someone's morning).
     pub async fn deliver(&self) -> anyhow::Result<()> {

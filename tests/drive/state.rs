@@ -66,7 +66,10 @@ pub async fn state(store: &dyn Store) -> anyhow::Result<State> {
 }
 
 /// The audit entries with this action.
-pub async fn audited(store: &dyn Store, action: &str) -> anyhow::Result<Vec<(String, String, String)>> {
+pub async fn audited(
+    store: &dyn Store,
+    action: &str,
+) -> anyhow::Result<Vec<(String, String, String)>> {
     Ok(store
         .audit_log(None, 100_000)
         .await?

@@ -249,6 +249,20 @@ impl FakeSlack {
             })
     }
 
+    /// Adds a user the fake knows, e.g. someone from another organization in a shared channel.
+    pub fn add_user(&self, id: &str, name: &str) {
+        self.lock().users.insert(
+            id.to_string(),
+            User {
+                id: id.to_string(),
+                name: name.to_string(),
+                tz: "Europe/London".to_string(),
+                status_emoji: String::new(),
+                status_text: String::new(),
+            },
+        );
+    }
+
     pub fn set_status(&self, user: &str, emoji: &str, text: &str) {
         if let Some(u) = self.lock().users.get_mut(user) {
             u.status_emoji = emoji.to_string();
