@@ -97,7 +97,7 @@ mod tests {
         let event = Event {
             platform: Platform::Slack,
             workspace_id: "T1\0".into(),
-            person: "U\01".into(),
+            person: "U\0X".into(),
             channel: Some("\0C1".into()),
             key: "k\0".into(),
             kind: EventKind::ModalSubmit {
@@ -108,7 +108,7 @@ mod tests {
         };
         let clean = event.without_nul();
         assert_eq!(clean.workspace_id, "T1");
-        assert_eq!(clean.person, "U1");
+        assert_eq!(clean.person, "UX");
         assert_eq!(clean.channel.as_deref(), Some("C1"));
         assert_eq!(clean.key, "k");
         assert_eq!(
