@@ -187,6 +187,12 @@ fn the_corpus_covers_every_kind_of_hostile_input() -> anyhow::Result<()> {
     anyhow::ensure!(texts.iter().any(|t| t.len() >= 50_000), "no 50 KB text");
     for c in cases {
         anyhow::ensure!(c.on("slack") || c.on("discord"), "{} runs nowhere", c.name);
+        // Every command and pasted link is answered with what was wrong (or what was done).
+        anyhow::ensure!(
+            !matches!(c.kind, Kind::Command | Kind::Link) || !c.expect.is_empty(),
+            "{} says nothing about its answer",
+            c.name
+        );
         anyhow::ensure!(
             matches!(c.actor.as_deref(), None | Some("alice") | Some("carol")),
             "{}: actor",
