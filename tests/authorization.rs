@@ -45,7 +45,8 @@ fn main() {
 }
 
 /// Who acts. Alice and Bob lead Leadership, Carol approves it and is the admin, Dan and Erin are its members;
-/// Erin also leads Ghosts, which Dan approves; Mallory is from another workspace or server.
+/// Erin also leads Ghosts, which Dan approves; Mallory is from another workspace or server; the stranger is in
+/// no team and acts from their DM with the bot (on Discord a DM names no server).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
     Alice,
@@ -54,6 +55,7 @@ enum Who {
     Dan,
     Erin,
     Mallory,
+    Stranger,
 }
 
 /// What a forger sends.
@@ -115,6 +117,7 @@ fn draft_forgeries(alice: i64, erin: i64, bob_ask: i64) -> Vec<Forgery> {
         // Someone from another workspace or server.
         review(Who::Mallory, "ap", alice),
         review(Who::Mallory, "rj", erin),
+        review(Who::Stranger, "ap", alice),
         // A draft that does not exist.
         review(Who::Carol, "ap", 987_654_321),
         // The edited text of "Edit & approve", submitted by a non-approver: no version is added.
@@ -272,6 +275,19 @@ fn post_forgeries(post: i64) -> Vec<Forgery> {
             NOT_TEAM,
             "action.refused",
         ),
+        // Someone in no team, from a DM: sharing there does not make them a member.
+        press(
+            Who::Stranger,
+            format!("sh:{post}:linkedin"),
+            NOT_TEAM,
+            "action.refused",
+        ),
+        press(
+            Who::Stranger,
+            format!("nt:{post}"),
+            NOT_TEAM,
+            "action.refused",
+        ),
     ]
 }
 
@@ -332,6 +348,7 @@ where
 
 const OTHER_TEAM: &str = "T0OTHER0001";
 const MALLORY: &str = "U0MALLORY1";
+const STRANGER: &str = "U0STRANGE1";
 
 fn slack_id(who: Who) -> (&'static str, &'static str) {
     use support::fake_slack::rig::{ALICE, BOB, CAROL, DAN, ERIN};
@@ -342,6 +359,7 @@ fn slack_id(who: Who) -> (&'static str, &'static str) {
         Who::Dan => (TEAM, DAN),
         Who::Erin => (TEAM, ERIN),
         Who::Mallory => (OTHER_TEAM, MALLORY),
+        Who::Stranger => (TEAM, STRANGER),
     }
 }
 
@@ -349,7 +367,10 @@ fn slack_id(who: Who) -> (&'static str, &'static str) {
 /// any message to anyone else.
 async fn slack_act(s: &Slack, who: Who, act: Act) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let (team, user) = slack_id(who);
-    let place = Where::Channel(SHARE_CHANNEL.to_string());
+    let place = match who {
+        Who::Stranger => Where::Dm,
+        _ => Where::Channel(SHARE_CHANNEL.to_string()),
+    };
     let mark = s.mark();
     match act {
         Act::Press(id) => s.push("interactive", s.press_payload(team, user, &place, &id)),
@@ -418,6 +439,7 @@ async fn forgeries_on_slack_are_refused_and_audited_every_time(
 ) -> anyhow::Result<()> {
     let s = Slack::start(store, world::monday()).await;
     s.rig.fake.add_user(MALLORY, "mallory");
+    s.rig.fake.add_user(STRANGER, "stranger");
     s.rig.clock.advance(chrono::Duration::minutes(10));
     s.tick().await?;
     let store = s.rig.store.clone();
@@ -488,6 +510,7 @@ async fn forgeries_on_slack_are_refused_and_audited_every_time(
 const OTHER_GUILD: &str = "100000000000000077";
 const OTHER_CHANNEL: &str = "110000000000000077";
 const D_MALLORY: &str = "100000000000000099";
+const D_STRANGER: &str = "100000000000000088";
 
 fn discord_id(who: Who) -> (&'static str, &'static str) {
     match who {
@@ -497,6 +520,8 @@ fn discord_id(who: Who) -> (&'static str, &'static str) {
         Who::Dan => (GUILD, world::DAN),
         Who::Erin => (GUILD, world::ERIN),
         Who::Mallory => (OTHER_GUILD, D_MALLORY),
+        // The adapter attributes a DM to the only server with a team.
+        Who::Stranger => (GUILD, D_STRANGER),
     }
 }
 
@@ -504,9 +529,14 @@ fn discord_id(who: Who) -> (&'static str, &'static str) {
 /// interaction's token and any message sent anywhere else.
 async fn discord_act(w: &World, who: Who, act: Act) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let (guild, user) = discord_id(who);
-    let place = Place::Guild {
-        guild: guild.into(),
-        channel: if guild == GUILD { SHARE } else { OTHER_CHANNEL }.into(),
+    let place = match who {
+        Who::Stranger => Place::Dm {
+            channel: "1300000000000000777".into(),
+        },
+        _ => Place::Guild {
+            guild: guild.into(),
+            channel: if guild == GUILD { SHARE } else { OTHER_CHANNEL }.into(),
+        },
     };
     let key = w.next_id();
     let mark = w.fake.requests().len();
