@@ -539,7 +539,7 @@ async fn discord_act(w: &World, who: Who, act: Act) -> anyhow::Result<(Vec<Strin
         },
     };
     let key = w.next_id();
-    let mark = w.fake.requests().len();
+    let mark = w.fake.request_count();
     let payload = match act {
         Act::Press(id) => payloads::button(&key, user, &place, &id),
         Act::Submit(callback, fields) => {
@@ -557,7 +557,7 @@ async fn discord_act(w: &World, who: Who, act: Act) -> anyhow::Result<(Vec<Strin
     anyhow::ensure!(w.outcome(&key).await? == Outcome::Applied, "{key}");
     w.deliver().await?;
     let (mut mine, mut others) = (Vec::new(), Vec::new());
-    for r in w.fake.requests().split_off(mark) {
+    for r in w.fake.requests_since(mark) {
         let body = if r.path.contains("/interactions/") {
             r.body["data"].clone()
         } else {

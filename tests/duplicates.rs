@@ -319,11 +319,11 @@ async fn discord_twice(
     payload: Value,
     key: &str,
 ) -> anyhow::Result<Option<world::Form>> {
-    let mark = w.fake.requests().len();
+    let mark = w.fake.request_count();
     w.fake.gateway.dispatch(t, payload.clone());
     anyhow::ensure!(w.outcome(key).await? == Outcome::Applied, "{key}");
     w.tick_and_deliver().await?;
-    let first = w.fake.requests().split_off(mark);
+    let first = w.fake.requests_since(mark);
     anyhow::ensure!(!first.is_empty(), "the first dispatch did nothing");
     let form = first
         .iter()
@@ -342,7 +342,7 @@ async fn discord_twice(
                 .collect(),
         });
     let before = state(&*w.store).await?;
-    let mark = w.fake.requests().len();
+    let mark = w.fake.request_count();
     w.fake.gateway.dispatch(t, payload);
     w.wait_progress("the duplicate", |p| {
         p.recent.iter().filter(|(k, _)| k == key).count() >= 2
@@ -352,7 +352,7 @@ async fn discord_twice(
     let second = w.outcome(key).await?;
     anyhow::ensure!(second == Outcome::Duplicate, "{second:?}");
     w.deliver().await?;
-    let again = w.fake.requests().split_off(mark);
+    let again = w.fake.requests_since(mark);
     anyhow::ensure!(
         again.is_empty(),
         "the duplicate reached Discord: {:?}",

@@ -555,7 +555,7 @@ fn discord_mention_problems(body: &Value, intended: &[&str]) -> Vec<String> {
 async fn discord_case(w: &World, case: HostileCase, post: Option<i64>) -> anyhow::Result<()> {
     let actor = if case.by_admin() { D_CAROL } else { D_ALICE };
     let violations = w.fake.violations().len();
-    let mark = w.fake.requests().len();
+    let mark = w.fake.request_count();
     let text = case.text();
     let key = w.next_id();
     let guild = Place::Guild {
@@ -632,7 +632,7 @@ async fn discord_case(w: &World, case: HostileCase, post: Option<i64>) -> anyhow
         anyhow::ensure!(outcome == Outcome::Applied, "{outcome:?}");
     }
     w.deliver().await?;
-    let sent: Vec<_> = w.fake.requests().split_off(mark);
+    let sent: Vec<_> = w.fake.requests_since(mark);
     let refused = &w.fake.violations()[violations..];
     anyhow::ensure!(refused.is_empty(), "Discord would refuse: {refused:?}");
     let dm = w.fake.dm_channel_of(actor);

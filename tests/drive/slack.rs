@@ -291,11 +291,11 @@ impl Slack {
 
     /// How many requests the fake has seen: a mark for [`Slack::since`].
     pub fn mark(&self) -> usize {
-        self.rig.fake.requests().len()
+        self.rig.fake.request_count()
     }
 
     pub fn since(&self, mark: usize) -> Vec<Recorded> {
-        self.rig.fake.requests().split_off(mark)
+        self.rig.fake.requests_since(mark)
     }
 }
 

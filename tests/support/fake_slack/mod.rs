@@ -174,6 +174,19 @@ impl FakeSlack {
         self.lock().requests.clone()
     }
 
+    /// The requests from the `from`-th on (a count taken earlier with [`FakeSlack::request_count`]).
+    pub fn requests_since(&self, from: usize) -> Vec<Recorded> {
+        self.lock()
+            .requests
+            .get(from..)
+            .unwrap_or_default()
+            .to_vec()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.lock().requests.len()
+    }
+
     /// The accepted calls of one method.
     pub fn calls(&self, method: &str) -> Vec<Recorded> {
         self.requests()
