@@ -50,3 +50,83 @@ pub enum EventKind {
     MemberJoined,
     MemberLeft,
 }
+
+impl Event {
+    /// The event with every NUL removed from its ids and text: PostgreSQL cannot store NUL in text, so one NUL
+    /// would fail the event on every redelivery. No platform means one; a forged payload can carry it anywhere.
+    pub fn without_nul(&self) -> std::borrow::Cow<'_, Event> {
+        let mut event = self.clone();
+        let mut strings: Vec<&mut String> =
+            vec![&mut event.workspace_id, &mut event.person, &mut event.key];
+        strings.extend(event.channel.as_mut());
+        match &mut event.kind {
+            EventKind::DirectMessage { text }
+            | EventKind::Command { text }
+            | EventKind::DraftFromMessage { text } => strings.push(text),
+            EventKind::Button { raw_id, .. } => strings.push(raw_id),
+            EventKind::ModalSubmit { raw_id, fields, .. } => {
+                strings.push(raw_id);
+                for (id, value) in fields.iter_mut() {
+                    strings.push(id);
+                    strings.push(value);
+                }
+            }
+            EventKind::HomeOpened | EventKind::MemberJoined | EventKind::MemberLeft => {}
+        }
+        let mut changed = false;
+        for s in strings {
+            if s.contains('\0') {
+                s.retain(|c| c != '\0');
+                changed = true;
+            }
+        }
+        if changed {
+            std::borrow::Cow::Owned(event)
+        } else {
+            std::borrow::Cow::Borrowed(self)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_characters_are_removed_from_every_string_of_an_event() {
+        let event = Event {
+            platform: Platform::Slack,
+            workspace_id: "T1\0".into(),
+            person: "U\0X".into(),
+            channel: Some("\0C1".into()),
+            key: "k\0".into(),
+            kind: EventKind::ModalSubmit {
+                action: None,
+                raw_id: "nd\0".into(),
+                fields: vec![("insight\0".into(), "a\0b\0".into())],
+            },
+        };
+        let clean = event.without_nul();
+        assert_eq!(clean.workspace_id, "T1");
+        assert_eq!(clean.person, "UX");
+        assert_eq!(clean.channel.as_deref(), Some("C1"));
+        assert_eq!(clean.key, "k");
+        assert_eq!(
+            clean.kind,
+            EventKind::ModalSubmit {
+                action: None,
+                raw_id: "nd".into(),
+                fields: vec![("insight".into(), "ab".into())],
+            }
+        );
+        let plain = Event {
+            kind: EventKind::DirectMessage {
+                text: "no nul here".into(),
+            },
+            ..event.clone()
+        }
+        .without_nul()
+        .into_owned();
+        assert!(matches!(plain.without_nul(), std::borrow::Cow::Borrowed(_)));
+    }
+}

@@ -8,6 +8,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Whether `text` shows nothing: only whitespace, control and format characters (zero-width spaces, direction
+/// marks). Kept, it would become a draft, a review and a post nobody can read.
+pub fn is_blank(text: &str) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    text.chars().all(|c| {
+        c.is_whitespace()
+            || matches!(
+                c.general_category(),
+                GeneralCategory::Control | GeneralCategory::Format
+            )
+    })
+}
+
 /// A word that names none of an enum's values (a platform, a network).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {kind} \"{value}\": use one of {expected}")]
@@ -140,4 +153,25 @@ pub enum PublishMode {
     LeaderPostsFirst,
     /// Members post the approved text themselves.
     TeamSharesText,
+}
+
+#[cfg(test)]
+mod blank_tests {
+    use super::is_blank;
+
+    #[test]
+    fn text_of_only_invisible_characters_is_blank() {
+        for blank in [
+            "",
+            " \n\t",
+            "\u{200B}\u{200D}\u{2060}\u{FEFF}",
+            "\u{202E}\u{0007}",
+            "\u{00AD}",
+        ] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for shown in ["a", "\u{200B}a", "\u{0301}", "👨\u{200D}👩", "\u{3000}。"] {
+            assert!(!is_blank(shown), "{shown:?}");
+        }
+    }
 }

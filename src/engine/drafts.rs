@@ -19,6 +19,10 @@ pub async fn on_direct_message(
     if text.is_empty() {
         return Ok(());
     }
+    if crate::domain::is_blank(text) {
+        turn.reply("That message has nothing visible in it (only invisible characters), so I did not save it.");
+        return Ok(());
+    }
     let store = turn.store();
     let me = turn.person().clone();
     if looks_like_link(text) {
@@ -132,7 +136,7 @@ pub async fn start_draft(
     ask: Option<AskId>,
     text: &str,
 ) -> Result<(), EngineError> {
-    if text.trim().is_empty() {
+    if crate::domain::is_blank(text) {
         turn.reply("That draft is empty. Write a few sentences and send them again.");
         return Ok(());
     }

@@ -135,6 +135,7 @@ impl Engine {
 
     /// Applies one inbound event, once: a redelivery with the same key changes nothing.
     pub async fn handle(&self, event: &Event, now: DateTime<Utc>) -> Result<Handled, EngineError> {
+        let event = &*event.without_nul();
         let span = tracing::info_span!("event", key = %event.key, platform = %event.platform);
         let _enter = span.enter();
         let tx = self.store.begin().await?;

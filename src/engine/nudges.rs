@@ -329,13 +329,26 @@ pub async fn on_action(
     {
         // A person record belongs to one workspace, so this is someone from the team's own server or workspace
         // who saw the post (a community's opt-in role holder, a channel member): sharing makes them a member.
+        // Only a press on the post in the share channel can be theirs: a Discord DM carries no server, so one
+        // from a stranger (say, of another server the bot is in) is attributed to the team's server.
+        let elsewhere = turn
+            .event()
+            .channel
+            .as_deref()
+            .is_some_and(|c| c != ctx.settings.share_channel);
         if turn.person().workspace_id != ctx.team.workspace_id
             || turn.person().platform != ctx.team.platform
+            || elsewhere
         {
+            let reason = if elsewhere {
+                "not in the team, outside the share channel"
+            } else {
+                "another workspace"
+            };
             turn.refuse(
                 Some(ctx.team.id),
                 &format!("post:{}", post.id.0),
-                "another workspace",
+                reason,
                 "That post belongs to a team you are not part of.",
             )
             .await?;

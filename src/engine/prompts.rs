@@ -399,6 +399,8 @@ pub fn field(fields: &[(String, String)], id: &str) -> String {
     fields
         .iter()
         .find(|(k, _)| k == id)
-        .map(|(_, v)| v.trim().to_string())
+        .map(|(_, v)| v.trim())
+        .filter(|v| !crate::domain::is_blank(v))
         .unwrap_or_default()
+        .to_string()
 }

@@ -276,6 +276,13 @@ fn host_network(host: &str) -> Option<Network> {
     }
 }
 
+/// Every `%` starts an escape of two hex digits (`%zz` is no URL, though `Url` keeps it as typed).
+fn percent_escapes_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    let hex = |i: usize| b.get(i).is_some_and(u8::is_ascii_hexdigit);
+    (0..b.len()).all(|i| b[i] != b'%' || (hex(i + 1) && hex(i + 2)))
+}
+
 fn is_post_path(network: Network, host: &str, url: &Url) -> bool {
     let segs: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -283,6 +290,7 @@ fn is_post_path(network: Network, host: &str, url: &Url) -> bool {
         !s.is_empty()
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"_-.~:@%".contains(&b))
+            && percent_escapes_ok(s)
     };
     match network {
         Network::Linkedin if host == "lnkd.in" => segs.len() == 1 && word(segs[0]),

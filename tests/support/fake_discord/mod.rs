@@ -157,6 +157,19 @@ impl FakeDiscord {
         self.lock().requests.clone()
     }
 
+    /// The requests from the `from`-th on (a count taken earlier with [`FakeDiscord::request_count`]).
+    pub fn requests_since(&self, from: usize) -> Vec<Recorded> {
+        self.lock()
+            .requests
+            .get(from..)
+            .unwrap_or_default()
+            .to_vec()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.lock().requests.len()
+    }
+
     /// Requests whose body broke the spec or a documented limit (each was answered 400).
     pub fn violations(&self) -> Vec<String> {
         self.lock().violations.clone()

@@ -178,6 +178,19 @@ impl FakeSlack {
         self.lock().requests.clone()
     }
 
+    /// The requests from the `from`-th on (a count taken earlier with [`FakeSlack::request_count`]).
+    pub fn requests_since(&self, from: usize) -> Vec<Recorded> {
+        self.lock()
+            .requests
+            .get(from..)
+            .unwrap_or_default()
+            .to_vec()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.lock().requests.len()
+    }
+
     /// The accepted calls of one method.
     pub fn calls(&self, method: &str) -> Vec<Recorded> {
         self.requests()
@@ -211,7 +224,8 @@ impl FakeSlack {
             .map_or((0, 0), |f| (f.injected_5xx, f.injected_429))
     }
 
-    /// Adds a member to the workspace (in the share channel like everyone).
+    /// Adds a user the fake knows (in the share channel like everyone), e.g. a member for a fan-out, or
+    /// someone from another organization in a shared channel.
     pub fn add_user(&self, id: &str, name: &str, tz: &str) {
         self.lock().users.insert(
             id.to_string(),

@@ -41,7 +41,7 @@ pub struct SlackRig {
     /// Where the adapter's HTTP events routes listen (HTTP mode).
     pub http: Option<std::net::SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn config(mode: Mode, api_url: &str) -> String {
@@ -77,6 +77,13 @@ impl SlackRig {
         let url = format!("sqlite://{}", dir.path().join("slack.db").display());
         let store = amplifier::store::open(&url).await.unwrap();
         store.migrate().await.unwrap();
+        let mut rig = SlackRig::start_on(mode, start, store).await;
+        rig._dir = Some(dir);
+        rig
+    }
+
+    /// The rig on a store the caller made and migrated (for suites that run on SQLite and PostgreSQL).
+    pub async fn start_on(mode: Mode, start: DateTime<Utc>, store: Arc<dyn Store>) -> SlackRig {
         let clock = Arc::new(ManualClock::new(start));
         let fake = FakeSlack::start(clock.clone()).await;
         let socket = match mode {
@@ -138,7 +145,7 @@ impl SlackRig {
             wake,
             http,
             stop: Some(stop),
-            _dir: dir,
+            _dir: None,
         }
     }
 

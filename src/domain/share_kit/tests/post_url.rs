@@ -223,6 +223,25 @@ fn refuses_hostile_links_with_a_helpful_message() {
 
 #[test]
 fn each_network_checks_its_own_hosts_and_post_shapes() {
+    // Broken percent escapes are no URL, whatever the path looks like.
+    for broken in [
+        "https://www.linkedin.com/posts/%zz%",
+        "https://www.linkedin.com/posts/jane_x-activity-1%",
+        "https://bsky.app/profile/jane.bsky.social/post/3k%4",
+    ] {
+        let network = detect_network(broken).unwrap_or(Network::Linkedin);
+        assert!(
+            matches!(refused(network, broken), PostUrlError::NotAPost { .. }),
+            "{broken}"
+        );
+    }
+    assert_eq!(
+        ok(
+            Network::Linkedin,
+            "https://www.linkedin.com/posts/jane_caf%C3%A9-activity-1"
+        ),
+        "https://www.linkedin.com/posts/jane_caf%C3%A9-activity-1"
+    );
     assert!(matches!(
         refused(Network::X, "https://x.com/jane"),
         PostUrlError::NotAPost { .. }
