@@ -76,6 +76,10 @@ struct World {
     socket_url: Option<String>,
     /// The bot token's scopes, sent in `X-OAuth-Scopes` as Slack does.
     scopes: Vec<String>,
+    /// Benchmarks measuring the bot's own cost switch the tiers off ([`FakeSlack::lift_rate_limits`]).
+    unlimited: bool,
+    /// Where each request is also sent as it is answered, with the wall instant (benchmarks).
+    taps: Vec<tokio::sync::mpsc::UnboundedSender<(Recorded, std::time::Instant)>>,
 }
 
 /// The fake. Dropping it leaves the server running until the test's runtime ends.
@@ -145,6 +149,8 @@ impl FakeSlack {
             triggers: HashMap::new(),
             socket_url: None,
             scopes: amplifier::slack::scopes::required_bot_scopes(),
+            unlimited: false,
+            taps: Vec::new(),
         }));
         let app = Router::new()
             .route("/api/{method}", axum::routing::any(web_api))
@@ -244,6 +250,32 @@ impl FakeSlack {
                     })
                 })
             })
+    }
+
+    /// Adds a user to the workspace (benchmarks with many members).
+    pub fn add_user(&self, id: &str, tz: &str) {
+        self.lock().users.insert(
+            id.to_string(),
+            User {
+                id: id.to_string(),
+                name: id.to_lowercase(),
+                tz: tz.to_string(),
+                status_emoji: String::new(),
+                status_text: String::new(),
+            },
+        );
+    }
+
+    /// No tier or per-channel limits from now on (benchmarks of the bot's own cost); failures on demand stay.
+    pub fn lift_rate_limits(&self) {
+        self.lock().unlimited = true;
+    }
+
+    /// Every request from now on, with the wall instant it was answered.
+    pub fn tap(&self) -> tokio::sync::mpsc::UnboundedReceiver<(Recorded, std::time::Instant)> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.lock().taps.push(tx);
+        rx
     }
 
     pub fn set_status(&self, user: &str, emoji: &str, text: &str) {
@@ -368,13 +400,20 @@ async fn web_api(
     } else {
         Some("ratelimited".to_string())
     };
-    world.requests.push(Recorded {
+    let recorded = Recorded {
         method: method.clone(),
         args,
         at: now,
         status,
         error,
-    });
+    };
+    if !world.taps.is_empty() {
+        let at = std::time::Instant::now();
+        world
+            .taps
+            .retain(|tap| tap.send((recorded.clone(), at)).is_ok());
+    }
+    world.requests.push(recorded);
     let scopes = world.scopes.join(",");
     match status {
         200 => {
@@ -470,7 +509,7 @@ fn answer(
             Failure::ServerError => (500, json!({})),
         };
     }
-    if let Some(retry) = over_limit(world, method, &scope, now) {
+    if let Some(retry) = over_limit(world, method, &scope, now).filter(|_| !world.unlimited) {
         let secs = retry.as_secs().max(1);
         world
             .blocked_until
