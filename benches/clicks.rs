@@ -19,9 +19,10 @@ mod common;
 mod support;
 
 use amplifier::chat::Action;
+use amplifier::clock::ScaledClock;
 use amplifier::config::Config;
 use amplifier::domain::Network;
-use chrono::Utc;
+use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,6 +33,7 @@ use tokio::sync::oneshot;
 
 const NULL_BOT_VAR: &str = "AMPLIFIER_BENCH_NULL_BOT";
 const MEMBERS: usize = 50;
+const CLOCK_SCALE: f64 = 1000.0;
 const POSTS: usize = 100;
 const NETWORKS: [Network; 3] = [Network::Linkedin, Network::X, Network::Bluesky];
 /// (presses in flight, presses measured)
@@ -55,6 +57,10 @@ fn main() -> anyhow::Result<()> {
         "clicks: presses through Socket Mode → engine → database → reply ({})",
         common::machine()
     );
+    if std::env::var("AMPLIFIER_BENCH_CLICKS_DEBUG").is_ok() {
+        runtime.block_on(run(Bot::Amplifier(None)))?;
+        return Ok(());
+    }
     let mut results = Vec::new();
     results.push((
         "do-nothing bot (acks, chat.update)",
@@ -138,7 +144,13 @@ struct Pending {
 }
 
 async fn run(bot: Bot) -> anyhow::Result<Vec<Level>> {
-    let fake = FakeSlack::start(Arc::new(amplifier::clock::SystemClock)).await;
+    // The bot and the fake share a clock running CLOCK_SCALE times faster, so the bot's own pacing of its
+    // replies (chat.postEphemeral is Tier 4: one every 0.6 s of Slack time) is not what limits presses per
+    // second; latencies and CPU are wall-clock.
+    let origin = Utc::now();
+    let start = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+    let clock = Arc::new(ScaledClock::new(start, origin, CLOCK_SCALE));
+    let fake = FakeSlack::start(clock.clone()).await;
     fake.lift_rate_limits();
     let socket = fake.socket_mode().await;
     let members: Vec<String> = (0..MEMBERS).map(member).collect();
@@ -168,7 +180,12 @@ async fn run(bot: Bot) -> anyhow::Result<Vec<Level>> {
             store.close().await;
             let path = dir.path().join("amplifier.toml");
             std::fs::write(&path, text)?;
-            common::spawn_bot(&path, &[])
+            let setting = format!(
+                "start={} origin={} scale={CLOCK_SCALE}",
+                start.to_rfc3339(),
+                origin.timestamp_millis()
+            );
+            common::spawn_bot(&path, &[("AMPLIFIER_TEST_CLOCK", setting)])
         }
     };
     let pid = child.id().to_string();
@@ -197,8 +214,10 @@ async fn run(bot: Bot) -> anyhow::Result<Vec<Level>> {
     let p = pending.clone();
     tokio::spawn(async move {
         while let Some((r, at)) = requests.recv().await {
+            // The bot answers a press in the member's DM (its IM channel, as the press's container), by an
+            // ephemeral message or a DM; the do-nothing bot updates the pressed message (keyed by its ts).
             let key = match r.method.as_str() {
-                "chat.postEphemeral" => r.args.get("user"),
+                "chat.postEphemeral" | "chat.postMessage" => r.args.get("channel"),
                 "chat.update" => r.args.get("ts"),
                 _ => None,
             };
@@ -244,12 +263,12 @@ async fn run(bot: Bot) -> anyhow::Result<Vec<Level>> {
                 let im = fake.im_of(&uid);
                 let payload = json!({"type": "block_actions", "team": {"id": TEAM, "domain": "fake-team"},
                     "user": {"id": uid, "username": uid, "team_id": TEAM}, "api_app_id": "A0FAKEAPP1", "token": "x",
-                    "container": {"type": "message", "channel_id": im, "message_ts": ts}, "trigger_id": fake.new_trigger(),
-                    "channel": {"id": im}, "message": {"ts": ts, "text": "nudge"},
+                    "container": {"type": "message", "channel_id": im.clone(), "message_ts": ts.clone()}, "trigger_id": fake.new_trigger(),
+                    "channel": {"id": im.clone()}, "message": {"ts": ts.clone(), "text": "nudge"},
                     "response_url": "http://127.0.0.1:1/actions/x",
                     "actions": [{"action_id": action.to_string(), "block_id": "b", "type": "button", "action_ts": "1"}]});
                 let (tx, rx) = oneshot::channel();
-                let key = if is_null { ts } else { uid };
+                let key = if is_null { ts } else { im };
                 let started = Instant::now();
                 {
                     let mut p = pending.lock().unwrap();
@@ -265,10 +284,38 @@ async fn run(bot: Bot) -> anyhow::Result<Vec<Level>> {
         }
     };
 
-    // Warm-up.
+    // Warm-up; a bot that does not answer at all ends the benchmark with what the fake saw.
     for u in 0..MEMBERS {
-        press(u).await;
+        if press(u).await.is_none() {
+            let seen: Vec<String> = fake
+                .requests()
+                .iter()
+                .rev()
+                .take(8)
+                .map(|r| {
+                    format!(
+                        "{} {} {:?} {}",
+                        r.method,
+                        r.status,
+                        r.error,
+                        Value::Object(r.args.clone())
+                    )
+                })
+                .collect();
+            common::stop(child);
+            anyhow::bail!(
+                "no reply to a press within 30 s; the fake's last requests: {seen:#?}; violations: {:?}",
+                fake.violations()
+            );
+        }
     }
+    // What the bot spends doing nothing for two seconds (its clock work every minute of fast time).
+    let idle_cpu = common::cpu_of(&pid);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_ms_per_s = (common::cpu_of(&pid) - idle_cpu).as_secs_f64() * 1000.0 / 2.0;
+    println!(
+        "  idle: the bot uses {idle_ms_per_s:.1} ms CPU per second of wall time between presses"
+    );
     let mut levels = Vec::new();
     for (in_flight, total) in LEVELS {
         pending.lock().unwrap().acks.clear();
@@ -282,8 +329,10 @@ async fn run(bot: Bot) -> anyhow::Result<Vec<Level>> {
             workers.push(tokio::spawn(async move {
                 let mut replies = Vec::new();
                 for _ in 0..per_user {
-                    if let Some(ms) = press(u).await {
-                        replies.push(ms);
+                    match press(u).await {
+                        Some(ms) => replies.push(ms),
+                        // No reply within 30 s: the bot is not answering; stop rather than wait forever.
+                        None => break,
                     }
                 }
                 replies
@@ -333,6 +382,14 @@ async fn run(bot: Bot) -> anyhow::Result<Vec<Level>> {
         );
     }
     common::stop(child);
+    let warnings = common::bot_warnings(&dir.path().join("amplifier.toml"));
+    if !warnings.is_empty() {
+        println!(
+            "  the bot logged {} warnings/errors, first: {}",
+            warnings.len(),
+            warnings[0]
+        );
+    }
     Ok(levels)
 }
 

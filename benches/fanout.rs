@@ -8,7 +8,7 @@
 //!   message per second per channel); 2,000 conversations.open need at least 2,400 s of Slack time.
 //! - Interactive during the Slack fan-out: members press *Shared on …* through Socket Mode every 250 ms of
 //!   wall time while it runs; each press is timed from its envelope reaching the socket to the bot's ack and
-//!   to its visible reply (the fake receiving `chat.postEphemeral`), in wall time.
+//!   to its visible reply (the fake receiving `chat.postEphemeral` or the DM in the presser's channel), in wall time.
 //!
 //! The rows are enqueued as the engine enqueues nudges (bulk lane, one per member, due now), so what is measured
 //! is delivery: claiming, pacing (`Transport::wait_before`), sending, recording.
@@ -295,10 +295,11 @@ async fn slack(scale: f64) -> anyhow::Result<()> {
     let p = presses.clone();
     tokio::spawn(async move {
         while let Some((r, at)) = tap.recv().await {
-            if r.method == "chat.postEphemeral" {
-                if let Some(user) = r.args.get("user").and_then(Value::as_str) {
+            // The answer to a press comes in the presser's DM: ephemeral there, or a DM message.
+            if r.method == "chat.postEphemeral" || r.method == "chat.postMessage" {
+                if let Some(channel) = r.args.get("channel").and_then(Value::as_str) {
                     let mut p = p.lock().unwrap();
-                    if let Some(pushed) = p.waiting.remove(user) {
+                    if let Some(pushed) = p.waiting.remove(channel) {
                         p.replies.push((at - pushed).as_secs_f64() * 1000.0);
                     }
                 }
@@ -329,15 +330,15 @@ async fn slack(scale: f64) -> anyhow::Result<()> {
                 let im = fake.im_of(user);
                 let payload = json!({"type": "block_actions", "team": {"id": TEAM, "domain": "fake-team"},
                     "user": {"id": user, "username": user, "team_id": TEAM}, "api_app_id": "A0FAKEAPP1", "token": "x",
-                    "container": {"type": "message", "channel_id": im, "message_ts": format!("1764000000.{n:06}")},
-                    "trigger_id": fake.new_trigger(), "channel": {"id": im},
+                    "container": {"type": "message", "channel_id": im.clone(), "message_ts": format!("1764000000.{n:06}")},
+                    "trigger_id": fake.new_trigger(), "channel": {"id": im.clone()},
                     "response_url": "http://127.0.0.1:1/actions/x",
                     "actions": [{"action_id": action.to_string(), "block_id": "b", "type": "button", "action_ts": "1"}]});
                 let mut p = presses.lock().unwrap();
                 let now = Instant::now();
                 let id = socket.push("interactive", payload);
                 p.pushed.insert(id, now);
-                p.waiting.insert(user.clone(), now);
+                p.waiting.insert(im, now);
                 n += 1;
             }
         })

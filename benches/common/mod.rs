@@ -97,15 +97,18 @@ networks = ["linkedin", "x", "bluesky"]
     )
 }
 
-/// Starts `amplifier run --config PATH` with its output discarded.
+/// Starts `amplifier run --config PATH`, its log going to `bot.log` beside the config.
 pub fn spawn_bot(config_path: &std::path::Path, envs: &[(&str, String)]) -> Child {
+    let log = config_path.with_file_name("bot.log");
+    let out = std::fs::File::create(&log).expect("a log file");
+    let err = out.try_clone().expect("a log file");
     let mut cmd = Command::new(BINARY);
     cmd.arg("run")
         .arg("--config")
         .arg(config_path)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(out)
+        .stderr(err);
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -175,4 +178,14 @@ pub async fn seed_posts(
         posts.push(post);
     }
     Ok(posts)
+}
+
+/// The log lines at WARN or ERROR that the bot wrote to `bot.log` beside its config.
+pub fn bot_warnings(config_path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(config_path.with_file_name("bot.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+        .map(str::to_string)
+        .collect()
 }
