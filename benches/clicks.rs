@@ -15,7 +15,7 @@
 
 mod common;
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod support;
 
 use amplifier::chat::Action;
@@ -384,10 +384,17 @@ async fn run(bot: Bot) -> anyhow::Result<Vec<Level>> {
     common::stop(child);
     let warnings = common::bot_warnings(&dir.path().join("amplifier.toml"));
     if !warnings.is_empty() {
+        // The kinds of warning, without their timestamps and fields.
+        let mut kinds: HashMap<String, usize> = HashMap::new();
+        for w in &warnings {
+            let kind = w.rsplit("\u{1b}[0m").next().unwrap_or(w);
+            let kind: String = kind.chars().take(100).collect();
+            *kinds.entry(kind).or_default() += 1;
+        }
         println!(
-            "  the bot logged {} warnings/errors, first: {}",
+            "  the bot logged {} warnings/errors: {kinds:?}; e.g. {}",
             warnings.len(),
-            warnings[0]
+            warnings[warnings.len() - 1]
         );
     }
     Ok(levels)

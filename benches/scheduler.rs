@@ -11,7 +11,7 @@
 //! `postgres://postgres@127.0.0.1:5432/test`; a scratch database is created and dropped).
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod support;
 
 use amplifier::config::Config;
