@@ -57,6 +57,10 @@ const CASES: &[(&str, Case)] = &[
         Box::pin(an_event_delivered_twice_is_applied_once(s))
     }),
     (
+        "a_leader_who_moves_zone_after_a_tick_is_prompted_at_nine_in_the_new_zone",
+        |s| Box::pin(a_leader_who_moves_zone_after_a_tick_is_prompted_at_nine_in_the_new_zone(s)),
+    ),
+    (
         "a_leader_is_prompted_at_nine_in_their_own_zone_across_dst",
         |s| Box::pin(a_leader_is_prompted_at_nine_in_their_own_zone_across_dst(s)),
     ),
@@ -488,6 +492,34 @@ async fn a_leader_is_prompted_at_nine_in_their_own_zone_across_dst(
         ],
     );
     let _ = alice;
+    Ok(())
+}
+
+/// A tick stores when the team is next due (here 09:00 in New York); a leader's new zone must make the next
+/// tick look at the team again, so they are asked at 09:00 in Berlin, hours before that.
+async fn a_leader_who_moves_zone_after_a_tick_is_prompted_at_nine_in_the_new_zone(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace(
+        "time_zone = \"Europe/Berlin\"",
+        "time_zone = \"America/New_York\"\nprompt_zone = \"leader\"",
+    );
+    let mut w = world(store, &team, monday()).await?;
+    w.advance("1m").await?;
+    assert_eq!(w.audit_count("ask.sent").await?, 0);
+    w.as_("alice", &["/amplify timezone Europe/Berlin"]).await?;
+    w.advance("10m").await?;
+    let log = w.store.audit_log(None, 10_000).await?;
+    let asked: Vec<DateTime<Utc>> = log
+        .iter()
+        .filter(|e| e.action == "ask.sent" && e.detail_json.contains("\"alice\""))
+        .map(|e| e.at)
+        .collect();
+    assert_eq!(
+        asked,
+        vec![Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap()],
+        "09:00 in Berlin"
+    );
     Ok(())
 }
 

@@ -319,7 +319,7 @@ const LEASE: Duration = Duration::from_secs(30);
 
 async fn migrations_are_idempotent(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let version = store.schema_version().await?;
-    assert_eq!(version, Some(5), "every migration applied");
+    assert_eq!(version, Some(6), "every migration applied");
     let f = fixture(&*store).await?;
     store.migrate().await?;
     store.migrate().await?;

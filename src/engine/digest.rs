@@ -78,6 +78,14 @@ pub async fn send_due(
     Ok(sent)
 }
 
+/// The team's next digest slot strictly after `now`, if it sends digests.
+pub fn next_slot(ctx: &TeamCtx, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match &ctx.settings.digest_schedule {
+        Slot::Cron(cron) => cron.0.next_after(ctx.zone(), now),
+        _ => None,
+    }
+}
+
 /// The leaders' copy of the digest also names the teammates who don't accept the bot's DMs, so someone can ask
 /// them to (the channel's copy doesn't single anyone out).
 fn with_closed_dms(digest: &Message, people: &[(crate::store::Person, Role)]) -> Message {

@@ -231,12 +231,27 @@ impl Engine {
     }
 
     /// Does everything the clock makes due: rounds and their asks, reminders, publishing, nudges, digests.
+    ///
+    /// Only teams whose next prompt slot or digest has come (or is not known yet) are read, so a tick costs the
+    /// same few queries however many teams there are, plus the work of the teams that are due. Each due team is
+    /// claimed first and its next due instant stored after its work; a change to its plan in between (settings,
+    /// roles, a member's zone) makes that store a no-op, so the next tick looks at the team again.
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, EngineError> {
         let mut report = TickReport::default();
-        for team in self.store.teams().await? {
+        for due in self.store.due_teams(now).await? {
+            let Some(team) = self.store.claim_due_team(due.id, now).await? else {
+                continue;
+            };
             let ctx = team_ctx(team)?;
-            report.asks += prompts::open_rounds(self, &ctx, now).await?;
+            let rounds = prompts::open_rounds(self, &ctx, now).await?;
+            report.asks += rounds.asks;
             report.digests += digest::send_due(self, &ctx, now).await?;
+            let next = rounds
+                .next_slot
+                .into_iter()
+                .chain(digest::next_slot(&ctx, now))
+                .min();
+            self.store.set_team_next_due(ctx.team.id, now, next).await?;
         }
         report.reminders += prompts::send_reminders(self, now).await?;
         report.published += publish::publish_due(self, now).await?;

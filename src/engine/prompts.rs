@@ -4,7 +4,7 @@
 use super::{is_away, team_ctx, Engine, EngineError, TeamCtx, Turn};
 use crate::chat::{Action, Button, Destination, Input, Message, Modal};
 use crate::config::PromptZone;
-use crate::rounds::{open_due_rounds, plan_for_team};
+use crate::rounds::{next_wake, open_due_rounds, plan_for_team};
 use crate::store::{Ask, AskStatus, Lane, Person, Prompt, Role, RoundStatus, Store};
 use chrono::{DateTime, Duration, Utc};
 
@@ -13,12 +13,21 @@ pub const INSIGHT_FIELD: &str = "insight";
 /// The longest insight the editor takes (Slack's input limit).
 pub const INSIGHT_MAX: usize = 3000;
 
-/// Opens the team's due rounds and asks its leaders, all in one transaction. Returns the asks made.
+/// What [`open_rounds`] did, and when the team's next slot comes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoundsDone {
+    /// Asks sent.
+    pub asks: usize,
+    /// The team's next prompt slot strictly after `now`, in any of its plan's zones.
+    pub next_slot: Option<DateTime<Utc>>,
+}
+
+/// Opens the team's due rounds and asks its leaders, all in one transaction.
 pub async fn open_rounds(
     engine: &Engine,
     ctx: &TeamCtx,
     now: DateTime<Utc>,
-) -> Result<usize, EngineError> {
+) -> Result<RoundsDone, EngineError> {
     let tx = engine.store.begin().await?;
     let per_leader = ctx.settings.prompt_zone == PromptZone::Leader;
     let plan = plan_for_team(
@@ -110,7 +119,10 @@ pub async fn open_rounds(
     let steps = turn.into_steps();
     tx.commit().await?;
     steps.count();
-    Ok(asks)
+    Ok(RoundsDone {
+        asks,
+        next_slot: next_wake(std::slice::from_ref(&plan), now),
+    })
 }
 
 /// The question DM.

@@ -160,6 +160,25 @@ pub trait Store: Send + Sync {
     ) -> Result<bool, StoreError>;
     async fn team_by_name(&self, name: &str) -> Result<Option<Team>, StoreError>;
     async fn teams(&self) -> Result<Vec<Team>, StoreError>;
+    /// The teams whose clock work (a prompt slot, a digest) is due at `now`, or whose next due instant is not
+    /// known yet; ordered by name. One query, whatever the number of teams.
+    async fn due_teams(&self, now: DateTime<Utc>) -> Result<Vec<Team>, StoreError>;
+    /// A tick takes a due team: marks it due at `now` (so it stays due if the tick fails) and returns it as
+    /// stored now; `None` if it is gone.
+    async fn claim_due_team(
+        &self,
+        team: TeamId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Team>, StoreError>;
+    /// Records when the team's clock work is next due (`None`: unknown, looked at again at every tick), unless
+    /// its plan changed since [`Store::claim_due_team`] at `claimed_at` (changing the team's settings or roles,
+    /// or a member's zone, forgets the instant); false then, and the next tick looks again.
+    async fn set_team_next_due(
+        &self,
+        team: TeamId,
+        claimed_at: DateTime<Utc>,
+        next: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError>;
     /// Everyone with a role in the team; a person with two roles appears once per role.
     async fn team_people(&self, team: TeamId) -> Result<Vec<(Person, Role)>, StoreError>;
     /// Finds or creates the person behind a platform user id.

@@ -356,6 +356,12 @@ impl Store for PgStore {
                     .await?;
                 report.roles_removed += 1;
             }
+            if !wanted.is_subset(&current) || !current.is_subset(&wanted) {
+                sqlx::query(sql::FORGET_TEAM_NEXT_DUE)
+                    .bind(team_id)
+                    .execute(w.conn())
+                    .await?;
+            }
         }
         w.done().await?;
         Ok(report)
@@ -422,6 +428,48 @@ impl Store for PgStore {
         let teams = sqlx::query_as(sql::TEAMS).fetch_all(w.conn()).await?;
         w.done().await?;
         Ok(teams)
+    }
+
+    async fn due_teams(&self, now: DateTime<Utc>) -> Result<Vec<Team>, StoreError> {
+        let mut w = self.read().await?;
+        let teams = sqlx::query_as(sql::DUE_TEAMS)
+            .bind(now)
+            .fetch_all(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(teams)
+    }
+
+    async fn claim_due_team(
+        &self,
+        team: TeamId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Team>, StoreError> {
+        let mut w = self.write().await?;
+        let team = sqlx::query_as(sql::CLAIM_DUE_TEAM)
+            .bind(team)
+            .bind(now)
+            .fetch_optional(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(team)
+    }
+
+    async fn set_team_next_due(
+        &self,
+        team: TeamId,
+        claimed_at: DateTime<Utc>,
+        next: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(sql::SET_TEAM_NEXT_DUE)
+            .bind(team)
+            .bind(claimed_at)
+            .bind(next)
+            .execute(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn team_people(&self, team: TeamId) -> Result<Vec<(Person, Role)>, StoreError> {
@@ -568,6 +616,10 @@ impl Store for PgStore {
             .bind(zone)
             .execute(w.conn())
             .await?;
+        sqlx::query(sql::FORGET_NEXT_DUE_OF_PERSON_TEAMS)
+            .bind(id)
+            .execute(w.conn())
+            .await?;
         w.done().await
     }
 
@@ -622,6 +674,12 @@ impl Store for PgStore {
             .bind(role.as_str())
             .execute(w.conn())
             .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query(sql::FORGET_TEAM_NEXT_DUE)
+                .bind(team)
+                .execute(w.conn())
+                .await?;
+        }
         w.done().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -639,6 +697,12 @@ impl Store for PgStore {
             .bind(role.as_str())
             .execute(w.conn())
             .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query(sql::FORGET_TEAM_NEXT_DUE)
+                .bind(team)
+                .execute(w.conn())
+                .await?;
+        }
         w.done().await?;
         Ok(done.rows_affected() == 1)
     }

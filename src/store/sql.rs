@@ -23,10 +23,26 @@ pub const INSERT_TEAM: &str =
 /// Only config teams: the sync must never rewrite a command team.
 /// Only command teams: config teams change in the file.
 pub const UPDATE_COMMAND_TEAM_SETTINGS: &str =
-    "UPDATE teams SET settings_json = $2, updated_at = $3 \
+    "UPDATE teams SET settings_json = $2, updated_at = $3, next_due_at = NULL \
      WHERE id = $1 AND source = 'command'";
 pub const UPDATE_CONFIG_TEAM: &str = "UPDATE teams SET platform = $2, workspace_id = $3, \
-     settings_json = $4, updated_at = $5 WHERE id = $1 AND source = 'config'";
+     settings_json = $4, updated_at = $5, next_due_at = NULL WHERE id = $1 AND source = 'config'";
+/// The teams whose clock work is due at $1, or not yet known (`next_due_at` NULL); one indexed query
+/// however many teams there are.
+pub const DUE_TEAMS: &str = "SELECT id, name, platform, workspace_id, settings_json, source, \
+     created_at, updated_at FROM teams WHERE next_due_at IS NULL OR next_due_at <= $1 ORDER BY name";
+/// A tick takes a due team: marks it due at the tick's own instant and reads it afresh, so a change to the
+/// team's plan after this point (which sets `next_due_at` to NULL) makes [`SET_TEAM_NEXT_DUE`] miss.
+pub const CLAIM_DUE_TEAM: &str = "UPDATE teams SET next_due_at = $2 WHERE id = $1 \
+     RETURNING id, name, platform, workspace_id, settings_json, source, created_at, updated_at";
+/// Stores the next due instant only if nothing changed since the claim at $2.
+pub const SET_TEAM_NEXT_DUE: &str =
+    "UPDATE teams SET next_due_at = $3 WHERE id = $1 AND next_due_at = $2";
+/// A change to who leads a team can change its plan (leaders' zones): the next tick recomputes it.
+pub const FORGET_TEAM_NEXT_DUE: &str = "UPDATE teams SET next_due_at = NULL WHERE id = $1";
+/// A person's zone is part of the plan of every team they lead: those teams are recomputed at the next tick.
+pub const FORGET_NEXT_DUE_OF_PERSON_TEAMS: &str = "UPDATE teams SET next_due_at = NULL \
+     WHERE id IN (SELECT team_id FROM team_roles WHERE person_id = $1)";
 
 pub const INSERT_PERSON: &str = "INSERT INTO people (platform, workspace_id, platform_user_id, \
      created_at) VALUES ($1, $2, $3, $4) \

@@ -81,6 +81,10 @@ struct World {
     scopes: Vec<String>,
     /// Channels the bot is not a member of (`conversations.info` says `is_member: false`).
     bot_absent: std::collections::HashSet<String>,
+    /// Benchmarks measuring the bot's own cost switch the tiers off ([`FakeSlack::lift_rate_limits`]).
+    unlimited: bool,
+    /// Where each request is also sent as it is answered, with the wall instant (benchmarks).
+    taps: Vec<tokio::sync::mpsc::UnboundedSender<(Recorded, std::time::Instant)>>,
 }
 
 /// The fake. Dropping it leaves the server running until the test's runtime ends.
@@ -152,6 +156,8 @@ impl FakeSlack {
             socket_url: None,
             scopes: amplifier::slack::scopes::required_bot_scopes(),
             bot_absent: Default::default(),
+            unlimited: false,
+            taps: Vec::new(),
         }));
         let app = Router::new()
             .route("/api/{method}", axum::routing::any(web_api))
@@ -294,6 +300,18 @@ impl FakeSlack {
             })
     }
 
+    /// No tier or per-channel limits from now on (benchmarks of the bot's own cost); failures on demand stay.
+    pub fn lift_rate_limits(&self) {
+        self.lock().unlimited = true;
+    }
+
+    /// Every request from now on, with the wall instant it was answered.
+    pub fn tap(&self) -> tokio::sync::mpsc::UnboundedReceiver<(Recorded, std::time::Instant)> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.lock().taps.push(tx);
+        rx
+    }
+
     pub fn set_status(&self, user: &str, emoji: &str, text: &str) {
         if let Some(u) = self.lock().users.get_mut(user) {
             u.status_emoji = emoji.to_string();
@@ -421,13 +439,20 @@ async fn web_api(
     } else {
         Some("ratelimited".to_string())
     };
-    world.requests.push(Recorded {
+    let recorded = Recorded {
         method: method.clone(),
         args,
         at: now,
         status,
         error,
-    });
+    };
+    if !world.taps.is_empty() {
+        let at = std::time::Instant::now();
+        world
+            .taps
+            .retain(|tap| tap.send((recorded.clone(), at)).is_ok());
+    }
+    world.requests.push(recorded);
     let scopes = world.scopes.join(",");
     // Slack's clock is the fake's: `Date` on every answer, as a real server sends it.
     let date =
@@ -542,7 +567,7 @@ fn answer(
             Failure::ServerError => (500, json!({})),
         };
     }
-    if let Some(retry) = over_limit(world, method, &scope, now) {
+    if let Some(retry) = over_limit(world, method, &scope, now).filter(|_| !world.unlimited) {
         let secs = retry.as_secs().max(1);
         world
             .blocked_until

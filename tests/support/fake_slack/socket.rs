@@ -25,6 +25,8 @@ struct Sockets {
     unacked: HashMap<String, (Value, u32)>,
     acked: Vec<String>,
     next_id: usize,
+    /// Where each ack is also sent, with the wall instant it arrived (benchmarks).
+    ack_taps: Vec<mpsc::UnboundedSender<(String, std::time::Instant)>>,
 }
 
 /// The Socket Mode side of the fake.
@@ -94,6 +96,10 @@ impl FakeSocket {
                             .and_then(|v| v["envelope_id"].as_str().map(str::to_string)) {
                             let mut s = self.lock();
                             s.unacked.remove(&id);
+                            if !s.ack_taps.is_empty() {
+                                let at = std::time::Instant::now();
+                                s.ack_taps.retain(|tap| tap.send((id.clone(), at)).is_ok());
+                            }
                             s.acked.push(id);
                         }
                         self.bump();
@@ -141,6 +147,13 @@ impl FakeSocket {
     /// Envelopes sent and not acknowledged yet.
     pub fn unacked(&self) -> usize {
         self.lock().unacked.len()
+    }
+
+    /// Every ack from now on: the envelope id and the wall instant it arrived.
+    pub fn ack_tap(&self) -> mpsc::UnboundedReceiver<(String, std::time::Instant)> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.lock().ack_taps.push(tx);
+        rx
     }
 
     pub fn acks(&self) -> Vec<String> {
