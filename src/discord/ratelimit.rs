@@ -40,8 +40,15 @@ pub struct Pacer {
 
 impl Pacer {
     /// When row `row`'s request on `scope` may go: `now` or later. Reserves the slot; asked again, the row gets
-    /// the same slot (and once it has come, the slot is used up).
-    pub fn reserve(&mut self, row: i64, scope: &str, now: DateTime<Utc>) -> DateTime<Utc> {
+    /// the same slot (and once it has come, the slot is used up). `requests` is how many requests the row
+    /// makes (2 for a DM whose channel must be opened first): each takes its own share of the global limit.
+    pub fn reserve(
+        &mut self,
+        row: i64,
+        scope: &str,
+        requests: i64,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
         if let Some(&slot) = self.slots.get(&row) {
             if slot > now {
                 return slot;
@@ -49,7 +56,7 @@ impl Pacer {
             self.slots.remove(&row);
             return now;
         }
-        let (at, reserved) = self.next_slot(scope, now);
+        let (at, reserved) = self.next_slot(scope, requests.max(1), now);
         if reserved && at > now {
             self.slots.insert(row, at);
         }
@@ -57,7 +64,12 @@ impl Pacer {
     }
 
     /// The next slot, and whether it was reserved (false: the bucket is empty, come back at its reset).
-    fn next_slot(&mut self, scope: &str, now: DateTime<Utc>) -> (DateTime<Utc>, bool) {
+    fn next_slot(
+        &mut self,
+        scope: &str,
+        requests: i64,
+        now: DateTime<Utc>,
+    ) -> (DateTime<Utc>, bool) {
         let mut at = now;
         if let Some(bucket) = self.buckets.get_mut(scope) {
             if bucket.reset_at <= now {
@@ -72,7 +84,7 @@ impl Pacer {
             }
             bucket.reserved += 1;
         }
-        let spacing = Duration::microseconds(1_000_000 / GLOBAL_PER_SECOND);
+        let spacing = Duration::microseconds(requests * 1_000_000 / GLOBAL_PER_SECOND);
         if let Some(next) = self.next_global {
             at = at.max(next);
         }
@@ -120,11 +132,11 @@ mod tests {
     fn a_burst_is_spread_at_fifty_per_second() {
         let mut p = Pacer::default();
         let slots: Vec<_> = (0..100)
-            .map(|i| p.reserve(i, &format!("c{i}"), t0()))
+            .map(|i| p.reserve(i, &format!("c{i}"), 1, t0()))
             .collect();
         // Asked again before its slot, a row gets the same slot; at its slot, it goes.
-        assert_eq!(p.reserve(7, "c7", t0()), slots[7]);
-        assert_eq!(p.reserve(7, "c7", slots[7]), slots[7]);
+        assert_eq!(p.reserve(7, "c7", 1, t0()), slots[7]);
+        assert_eq!(p.reserve(7, "c7", 1, slots[7]), slots[7]);
         assert_eq!(slots[0], t0());
         assert_eq!(slots[99] - slots[0], Duration::milliseconds(1980));
         // Never more than 50 slots in any one second.
@@ -144,16 +156,34 @@ mod tests {
             },
             t0(),
         );
-        let a = p.reserve(1, "channel:1", t0());
-        let b = p.reserve(2, "channel:1", t0());
+        let a = p.reserve(1, "channel:1", 1, t0());
+        let b = p.reserve(2, "channel:1", 1, t0());
         assert!(a < t0() + Duration::seconds(1) && b < t0() + Duration::seconds(1));
         // Two reserved and not yet answered: the third waits for the reset.
-        assert_eq!(p.reserve(3, "channel:1", t0()), t0() + Duration::seconds(5));
+        assert_eq!(
+            p.reserve(3, "channel:1", 1, t0()),
+            t0() + Duration::seconds(5)
+        );
         // Another route is not held by this one.
-        assert!(p.reserve(4, "channel:2", t0()) < t0() + Duration::seconds(1));
+        assert!(p.reserve(4, "channel:2", 1, t0()) < t0() + Duration::seconds(1));
         // After the reset one request may go to learn the new state.
         let later = t0() + Duration::seconds(6);
-        assert_eq!(p.reserve(3, "channel:1", later), later);
+        assert_eq!(p.reserve(3, "channel:1", 1, later), later);
+    }
+
+    #[test]
+    fn a_row_of_two_requests_takes_two_global_slots() {
+        let mut p = Pacer::default();
+        assert_eq!(p.reserve(1, "dm", 2, t0()), t0());
+        // The next row waits for both of the first row's requests: 2/50 s.
+        assert_eq!(
+            p.reserve(2, "dm", 1, t0()),
+            t0() + Duration::milliseconds(40)
+        );
+        assert_eq!(
+            p.reserve(3, "dm", 1, t0()),
+            t0() + Duration::milliseconds(60)
+        );
     }
 
     #[test]
@@ -161,11 +191,11 @@ mod tests {
         let mut p = Pacer::default();
         let until = t0() + Duration::milliseconds(4951);
         p.hold("channel:1", until);
-        assert_eq!(p.reserve(1, "channel:1", t0()), until);
+        assert_eq!(p.reserve(1, "channel:1", 1, t0()), until);
         assert_eq!(
-            p.reserve(1, "channel:1", t0() + Duration::seconds(1)),
+            p.reserve(1, "channel:1", 1, t0() + Duration::seconds(1)),
             until
         );
-        assert!(p.reserve(1, "channel:1", until) >= until);
+        assert!(p.reserve(1, "channel:1", 1, until) >= until);
     }
 }

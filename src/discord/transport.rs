@@ -385,8 +385,17 @@ impl Transport for DiscordTransport {
     }
 
     fn wait_before(&self, message: &OutboxMessage, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let scope = self.rate_scope(message)?;
-        let slot = self.pacer().reserve(message.id.0, &scope, now);
+        let op = serde_json::from_str::<Outbound>(&message.payload_json).ok()?;
+        let scope = self.scope_of(&op);
+        // A DM to someone whose channel is not known yet opens it first: two requests on the global limit.
+        let requests = match &op {
+            Outbound::Send {
+                to: Destination::Person(user),
+                ..
+            } if self.cached_dm(user).is_none() => 2,
+            _ => 1,
+        };
+        let slot = self.pacer().reserve(message.id.0, &scope, requests, now);
         (slot > now).then_some(slot)
     }
 

@@ -5,7 +5,12 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// A method's documented tier, as the spacing between two calls that keeps within it.
+/// How much slower than a tier's documented rate calls are spaced: Slack counts calls per rolling minute, and a
+/// few milliseconds of timer jitter at exactly the limit put the last call of a minute into the next window.
+pub const TIER_MARGIN_PERCENT: u64 = 2;
+
+/// A method's documented tier, as the spacing between two calls that keeps within it (with
+/// [`TIER_MARGIN_PERCENT`] to spare).
 pub fn method_interval(method: &str) -> Duration {
     let per_minute: u64 = match method {
         // Tier 1.
@@ -23,7 +28,7 @@ pub fn method_interval(method: &str) -> Duration {
         }
         _ => 20,
     };
-    Duration::from_millis(60_000 / per_minute)
+    Duration::from_micros(60_000_000 * (100 + TIER_MARGIN_PERCENT) / 100 / per_minute)
 }
 
 /// chat.postMessage: about one message per second per channel.
@@ -135,7 +140,8 @@ mod tests {
         assert_eq!(pacing.wait_before(1, &plan, at(0)), None);
         assert_eq!(
             pacing.wait_before(2, &plan, at(0)),
-            Some(at(0) + chrono::Duration::milliseconds(1200))
+            // Tier 3, 50 a minute: 1.2 s apart, plus the 2 % margin.
+            Some(at(0) + chrono::Duration::milliseconds(1224))
         );
         let reserved = pacing.wait_before(3, &plan, at(0)).unwrap();
         pacing.hold("chat.update", at(30));
