@@ -209,6 +209,13 @@ async fn discord(scale: f64) -> anyhow::Result<()> {
         .map(|r| ("global".to_string(), r.at))
         .collect();
     let elapsed = (last - began).num_milliseconds() as f64 / 1000.0;
+    let why = fake.limited();
+    if !why.is_empty() {
+        println!(
+            "  Discord ×{scale}: the first 429s: {:?}",
+            why.iter().take(3).collect::<Vec<_>>()
+        );
+    }
     let bound = (2 * NUDGES) as f64 / 50.0;
     let ratio = elapsed / bound;
     println!(
