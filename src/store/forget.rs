@@ -208,6 +208,144 @@ pub(crate) fn forgotten_entry(
     }
 }
 
+/// Defines `forget_in(conn, person, actor, now)`, [`Store::forget_person`](super::Store::forget_person) on one
+/// connection inside the caller's transaction, for a backend's connection type: the statements are shared
+/// (`sql.rs`), so the two backends' bodies were the same line for line. Expanded in `sqlite.rs` and
+/// `postgres.rs`, where the names it uses are in scope.
+macro_rules! forget_in {
+    ($conn:ty) => {
+        /// [`Store::forget_person`] on one connection (inside the caller's transaction); the rules are in `forget.rs`.
+        async fn forget_in(
+            conn: &mut $conn,
+            id: PersonId,
+            actor: &str,
+            now: DateTime<Utc>,
+        ) -> Result<ForgetReport, StoreError> {
+            let person: Person = sqlx::query_as(sql::PERSON_BY_ID)
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "person",
+                    id: id.0.to_string(),
+                })?;
+            let counts: (i64, i64, i64, i64, i64, i64, i64, i64, i64) =
+                sqlx::query_as(sql::FORGET_COUNTS)
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            let mut report = ForgetReport {
+                roles: counts.0,
+                asks: counts.1,
+                drafts: counts.2,
+                versions: counts.3,
+                reviews: counts.4,
+                posts: counts.5,
+                nudges: counts.6,
+                shares: counts.7,
+                edits_credited_to_authors: counts.8,
+                ..ForgetReport::default()
+            };
+            let texts: Vec<String> = sqlx::query_scalar(sql::FORGET_TEXTS)
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut owned = forget::Owned::default();
+            let things: Vec<(String, i64)> = sqlx::query_as(sql::FORGET_OWNED)
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+            for (kind, thing) in things {
+                owned.add(kind, thing);
+            }
+            let keys: Vec<(i64, String)> = sqlx::query_as(sql::OUTBOX_KEYS)
+                .fetch_all(&mut *conn)
+                .await?;
+            for (row, key) in keys {
+                if owned.caused(&key) {
+                    let done = sqlx::query(sql::DELETE_OUTBOX_ROW)
+                        .bind(row)
+                        .execute(&mut *conn)
+                        .await?;
+                    report.outbox_deleted += done.rows_affected() as i64;
+                }
+            }
+            let done = sqlx::query(FORGET_OUTBOX_TO)
+                .bind(person.platform.as_str())
+                .bind(&person.workspace_id)
+                .bind(forget::addressed_to(&person))
+                .execute(&mut *conn)
+                .await?;
+            report.outbox_deleted += done.rows_affected() as i64;
+            for needle in forget::needles(&person, &texts) {
+                let done = sqlx::query(REDACT_OUTBOX)
+                    .bind(&needle)
+                    .bind(forget::REDACTED_PAYLOAD)
+                    .bind(person.platform.as_str())
+                    .bind(&person.workspace_id)
+                    .execute(&mut *conn)
+                    .await?;
+                report.outbox_redacted += done.rows_affected() as i64;
+                let done = sqlx::query(ANONYMISE_AUDIT_CONTAINING)
+                    .bind(&needle)
+                    .bind(person.platform.as_str())
+                    .bind(&person.workspace_id)
+                    .execute(&mut *conn)
+                    .await?;
+                report.audit_anonymised += done.rows_affected() as i64;
+            }
+            for name in forget::audit_names(&person) {
+                let done = sqlx::query(sql::ANONYMISE_AUDIT_BY_NAME)
+                    .bind(&name)
+                    .bind(person.platform.as_str())
+                    .bind(&person.workspace_id)
+                    .execute(&mut *conn)
+                    .await?;
+                report.audit_anonymised += done.rows_affected() as i64;
+            }
+            sqlx::query(sql::CREDIT_EDITS_TO_AUTHORS)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            let teams: Vec<Team> = sqlx::query_as(sql::TEAMS_IN_WORKSPACE)
+                .bind(person.platform.as_str())
+                .bind(&person.workspace_id)
+                .fetch_all(&mut *conn)
+                .await?;
+            for team in teams {
+                if let Some(settings) =
+                    forget::settings_without(&team.settings_json, &person.platform_user_id)
+                {
+                    sqlx::query(sql::SET_TEAM_SETTINGS_JSON)
+                        .bind(team.id)
+                        .bind(settings)
+                        .execute(&mut *conn)
+                        .await?;
+                    if team.source == TeamSource::Config {
+                        report.config_teams.push(team.name);
+                    }
+                }
+            }
+            sqlx::query(sql::DELETE_PERSON)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            let entry = forget::forgotten_entry(&report, actor, now);
+            sqlx::query_scalar::<_, AuditId>(sql::INSERT_AUDIT)
+                .bind(entry.at)
+                .bind(entry.team_id)
+                .bind(&entry.actor)
+                .bind(&entry.action)
+                .bind(&entry.subject)
+                .bind(&entry.detail_json)
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(report)
+        }
+    };
+}
+pub(super) use forget_in;
+
 #[cfg(test)]
 mod tests {
     use super::*;

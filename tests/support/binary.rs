@@ -303,25 +303,26 @@ impl Running {
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status()?;
+        // The log ends when the process does (its stderr closes): wait for that, within the deadline.
         loop {
-            if let Some(status) = self.child.try_wait()? {
-                let took = asked.elapsed();
-                self.seen.extend(self.lines.iter());
-                return Ok((status, took, self.seen.clone()));
+            let left = within.saturating_sub(asked.elapsed());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait()?;
+                    return Ok((status, asked.elapsed(), self.seen.clone()));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return Err(format!(
+                        "{} did not exit within {within:?} of SIGTERM:\n{}",
+                        self.name,
+                        self.tail(40)
+                    )
+                    .into());
+                }
             }
-            if asked.elapsed() > within {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                self.seen.extend(self.lines.iter());
-                return Err(format!(
-                    "{} did not exit within {within:?} of SIGTERM:\n{}",
-                    self.name,
-                    self.tail(40)
-                )
-                .into());
-            }
-            // Polling the child's exit status: there is no portable blocking wait with a deadline.
-            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }
