@@ -66,24 +66,10 @@ fn main() {
             demo_runs_the_week_offline_and_its_summary_matches_the_transcript,
         ),
     ];
-    let pg = "migrate_creates_the_schema_on_a_fresh_postgres_database";
-    trials.push(
-        match (support::postgres_url(), support::require_postgres()) {
-            (Some(url), _) => Trial::test(pg, move || migrate_on_postgres(&url)),
-            (None, true) => Trial::test(pg, || {
-                Err(format!(
-                    "{}=1 but {} is not set",
-                    support::REQUIRE_POSTGRES_VAR,
-                    support::POSTGRES_URL_VAR
-                )
-                .into())
-            }),
-            (None, false) => Trial::test(pg, || {
-                Err(format!("{} is not set", support::POSTGRES_URL_VAR).into())
-            })
-            .with_ignored_flag(true),
-        },
-    );
+    trials.push(support::postgres_trial(
+        "migrate_creates_the_schema_on_a_fresh_postgres_database",
+        migrate_on_postgres,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }
 

@@ -52,24 +52,10 @@ fn main() {
         .iter()
         .map(|&(name, case)| Trial::test(name, case))
         .collect();
-    let pg = "database_on_postgres";
-    trials.push(
-        match (support::postgres_url(), support::require_postgres()) {
-            (Some(url), _) => Trial::test(pg, move || database_on_postgres(&url)),
-            (None, true) => Trial::test(pg, || {
-                Err(format!(
-                    "{}=1 but {} is not set",
-                    support::REQUIRE_POSTGRES_VAR,
-                    support::POSTGRES_URL_VAR
-                )
-                .into())
-            }),
-            (None, false) => Trial::test(pg, || {
-                Err(format!("{} is not set", support::POSTGRES_URL_VAR).into())
-            })
-            .with_ignored_flag(true),
-        },
-    );
+    trials.push(support::postgres_trial(
+        "database_on_postgres",
+        database_on_postgres,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }
 

@@ -51,26 +51,15 @@ const CASES: &[(&str, Case)] = &[
 
 fn main() {
     let args = Arguments::from_args();
-    let postgres = support::postgres_url();
     let mut trials = Vec::new();
     for &(name, case) in CASES {
         trials.push(Trial::test(format!("sqlite::{name}"), move || {
             on_sqlite(case).map_err(Failed::from)
         }));
         let name = format!("postgres::{name}");
-        trials.push(match (&postgres, support::require_postgres()) {
-            (Some(url), _) => {
-                let url = url.clone();
-                Trial::test(name, move || on_postgres(&url, case).map_err(Failed::from))
-            }
-            (None, true) => Trial::test(name, || {
-                Err(format!("{} is not set", support::POSTGRES_URL_VAR).into())
-            }),
-            (None, false) => Trial::test(name, || {
-                Err(format!("{} is not set", support::POSTGRES_URL_VAR).into())
-            })
-            .with_ignored_flag(true),
-        });
+        trials.push(support::postgres_trial(name, move |url| {
+            on_postgres(url, case).map_err(Failed::from)
+        }));
     }
     trials.push(Trial::test(
         "cli_forget_prints_counts_and_refuses_unknown_or_ambiguous_ids",

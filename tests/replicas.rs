@@ -8,7 +8,7 @@
 mod support;
 
 use chrono::{DateTime, TimeZone, Utc};
-use libtest_mimic::{Arguments, Trial};
+use libtest_mimic::Arguments;
 use serde_json::Value;
 use sqlx::{Connection, Row};
 use std::collections::HashMap;
@@ -22,24 +22,8 @@ const NAME: &str = "two_replicas_for_a_week_send_every_prompt_nudge_and_digest_o
 
 fn main() {
     let args = Arguments::from_args();
-    let trial = match (support::postgres_url(), support::require_postgres()) {
-        (Some(url), _) => Trial::test(NAME, move || {
-            two_replicas_for_a_week(&url).map_err(Into::into)
-        }),
-        (None, true) => Trial::test(NAME, || {
-            Err(format!(
-                "{}=1 but {} is not set",
-                support::REQUIRE_POSTGRES_VAR,
-                support::POSTGRES_URL_VAR
-            )
-            .into())
-        }),
-        // Listed as ignored; forced with --include-ignored it fails rather than pass unrun.
-        (None, false) => Trial::test(NAME, || {
-            Err(format!("{} is not set", support::POSTGRES_URL_VAR).into())
-        })
-        .with_ignored_flag(true),
-    };
+    let trial =
+        support::postgres_trial(NAME, |url| two_replicas_for_a_week(url).map_err(Into::into));
     let skipped = support::postgres_url().is_none() && !support::require_postgres();
     let notice = format!(
         "NOTE: the two-replica week did NOT run (it needs PostgreSQL). Run it with {}=postgres://postgres@127.0.0.1:5432/test \

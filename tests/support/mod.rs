@@ -169,6 +169,25 @@ pub fn require_postgres() -> bool {
 
 /// Runs every case on SQLite and on PostgreSQL (or lists the PostgreSQL half as ignored, saying so
 /// plainly, when no server is configured and none is required), plus `extra` trials; then exits.
+/// A trial that needs PostgreSQL: run against the admin URL when one is configured; a failure when
+/// `AMPLIFIER_REQUIRE_POSTGRES=1` and none is; otherwise listed as ignored (forced with `--include-ignored`,
+/// it fails rather than pass unrun).
+pub fn postgres_trial(
+    name: impl Into<String>,
+    run: impl FnOnce(&str) -> Result<(), Failed> + Send + 'static,
+) -> Trial {
+    match (postgres_url(), require_postgres()) {
+        (Some(url), _) => Trial::test(name, move || run(&url)),
+        (None, true) => Trial::test(name, || {
+            Err(format!("{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set").into())
+        }),
+        (None, false) => Trial::test(name, || {
+            Err(format!("{POSTGRES_URL_VAR} is not set: nothing to run against").into())
+        })
+        .with_ignored_flag(true),
+    }
+}
+
 pub fn run_suite(suite: &str, cases: &'static [(&'static str, Case)], extra: Vec<Trial>) -> ! {
     let args = Arguments::from_args();
     let postgres_url = postgres_url();
@@ -182,20 +201,9 @@ pub fn run_suite(suite: &str, cases: &'static [(&'static str, Case)], extra: Vec
     }
     for &(name, case) in cases {
         let name = format!("postgres::{name}");
-        trials.push(match (&postgres_url, require_postgres) {
-            (Some(url), _) => {
-                let url = url.clone();
-                Trial::test(name, move || run_postgres(&url, case).map_err(Failed::from))
-            }
-            (None, true) => Trial::test(name, || {
-                Err(format!("{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set").into())
-            }),
-            // Listed as ignored; forced with --include-ignored it fails rather than pass unrun.
-            (None, false) => Trial::test(name, || {
-                Err(format!("{POSTGRES_URL_VAR} is not set: nothing to run against").into())
-            })
-            .with_ignored_flag(true),
-        });
+        trials.push(postgres_trial(name, move |url| {
+            run_postgres(url, case).map_err(Failed::from)
+        }));
     }
     trials.extend(extra);
 
