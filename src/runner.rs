@@ -5,7 +5,7 @@ use crate::clock::{Clock, ManualClock};
 use crate::config::Config;
 use crate::delivery::{Delivery, DeliveryConfig, Transport};
 use crate::domain::Platform;
-use crate::engine::Engine;
+use crate::engine::{Engine, TickReport};
 use crate::shell::{Shell, SHELL_HELP};
 use anyhow::Context;
 use std::future::Future;
@@ -13,8 +13,17 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
-/// The longest the loop sleeps, so a changed clock or a new leader zone is noticed within a minute.
+/// The longest the clock work sleeps (a safety net: it wakes when something is due, and after every event).
 const MAX_NAP: Duration = Duration::from_secs(60);
+
+/// When the clock work should next run: the next instant something is due, at most [`MAX_NAP`] away.
+fn next_tick(
+    now: chrono::DateTime<chrono::Utc>,
+    next: Option<chrono::DateTime<chrono::Utc>>,
+) -> chrono::DateTime<chrono::Utc> {
+    let cap = now + chrono::Duration::from_std(MAX_NAP).unwrap_or_default();
+    next.map_or(cap, |at| at.min(cap))
+}
 
 /// The least real time a delivery claim lasts. The lease is counted on the run's clock; on a sped-up test
 /// clock (`AMPLIFIER_TEST_CLOCK`) its 120 s could be a few real milliseconds, shorter than one send, and
@@ -320,16 +329,41 @@ async fn run_loop(
     let ticking = async {
         let mut stopped = stopped.clone();
         let result = async {
+            let mut due_at = clock.now();
+            let mut last: Option<(chrono::DateTime<chrono::Utc>, TickReport)> = None;
             loop {
-                let now = clock.now();
-                let report = engine.tick(now).await?;
-                if report != Default::default() {
-                    tracing::info!(?report, "clock work done");
-                    wake.notify_one();
+                if clock.now() >= due_at {
+                    let now = clock.now();
+                    let report = engine.tick(now).await?;
+                    if report.did_work() {
+                        tracing::info!(?report, "clock work done");
+                        wake.notify_one();
+                    }
+                    let work = engine.next_due(None, now, &report).await?;
+                    // Work still due after a tick that did some (a batch limit) goes at once; work the tick
+                    // looked at and left (waiting for something) waits for what comes next.
+                    due_at = if work.replanned || (report.did_work() && work.due_now) {
+                        now
+                    } else {
+                        next_tick(now, work.next)
+                    };
+                    last = Some((now, report));
+                    continue;
                 }
+                let nap = (due_at - clock.now()).to_std().unwrap_or_default();
                 tokio::select! {
                     _ = stopped.wait_for(|stop| *stop) => break,
-                    _ = tokio::time::sleep(clock.real(MAX_NAP)) => {}
+                    _ = tokio::time::sleep(clock.real(nap)) => {}
+                    _ = engine.replanned() => {
+                        let now = clock.now();
+                        let (since, report) = last.unwrap_or_default();
+                        let work = engine.next_due(Some(since), now, &report).await?;
+                        due_at = if work.replanned || work.due_now {
+                            now
+                        } else {
+                            due_at.min(next_tick(now, work.next))
+                        };
+                    }
                 }
             }
             anyhow::Ok(())

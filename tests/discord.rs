@@ -67,7 +67,7 @@ fn the_fake_refuses_bodies_that_break_discords_rules() -> anyhow::Result<()> {
         let rest = Rest::new(&fake.base_url, "t").map_err(anyhow::Error::msg)?;
         let example = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/platform-specs/examples/discord/rest_post_channel_message_request.json"
+            "/tests/data/platform-specs/examples/discord/rest_post_channel_message_request.json"
         ))?;
         let good: Value = serde_json::from_str(&example)?;
         let path = format!("/channels/{SHARE}/messages");

@@ -423,6 +423,65 @@ async fn a_modal_opens_with_the_interactions_trigger() {
 }
 
 #[tokio::test]
+async fn a_form_too_late_to_open_becomes_a_dm_with_its_button_again() {
+    let rig = rig().await;
+    let modal = Modal {
+        title: "Edit your draft".into(),
+        submit_label: "Save".into(),
+        action: "ed:7".into(),
+        inputs: vec![Input {
+            id: "text".into(),
+            label: "Your insight".into(),
+            initial: None,
+            multiline: true,
+            max_len: 3000,
+            optional: false,
+        }],
+    };
+    let open = |trigger: String| Outbound::OpenModal {
+        workspace_id: support::fake_slack::TEAM.to_string(),
+        person: ALICE.into(),
+        trigger,
+        modal: modal.clone(),
+    };
+    // Queued at the press, but its turn comes 4 s later: views.open is not even tried.
+    rig.enqueue("modal:stale", &open(trigger_key(&rig.fake.new_trigger())))
+        .await;
+    rig.clock.advance(chrono::Duration::seconds(4));
+    rig.drain().await;
+    assert!(rig.fake.calls("views.open").is_empty());
+    assert_eq!(rig.status("modal:stale").await.0, OutboxStatus::Sent);
+    let im = rig.fake.im_of(ALICE);
+    let again = rig.fake.messages_in(&im);
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert!(again[0].1.contains("press the button"), "{again:?}");
+    // The button is the press that opens this form again.
+    assert_eq!(
+        rig.fake.button(&im, "Edit your draft").as_deref(),
+        Some("ed:7")
+    );
+
+    // Slack itself says the trigger expired (it was issued 3 s before the row was queued).
+    let trigger = rig.fake.new_trigger();
+    rig.clock.advance(chrono::Duration::seconds(3));
+    rig.clock.advance(chrono::Duration::milliseconds(500));
+    rig.enqueue("modal:expired", &open(trigger_key(&trigger)))
+        .await;
+    rig.drain().await;
+    let tried: Vec<_> = rig
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "views.open")
+        .collect();
+    assert_eq!(tried.len(), 1);
+    assert_eq!(tried[0].error.as_deref(), Some("expired_trigger_id"));
+    assert_eq!(rig.status("modal:expired").await.0, OutboxStatus::Sent);
+    assert_eq!(rig.fake.messages_in(&im).len(), 2);
+    rig.assert_clean();
+}
+
+#[tokio::test]
 async fn the_home_tab_is_published_within_view_limits() {
     let rig = rig().await;
     let api = WebApi::new(&rig.fake.api_url, BOT_TOKEN).unwrap();

@@ -25,6 +25,9 @@ const POSTGRES_URL_VAR: &str = support::POSTGRES_URL_VAR;
 
 /// Every conformance case, by name.
 const CASES: &[(&str, Case)] = &[
+    ("next_outbox_due_and_next_clock_work", |s| {
+        Box::pin(next_outbox_due_and_next_clock_work(s))
+    }),
     ("migrations_are_idempotent", |s| {
         Box::pin(migrations_are_idempotent(s))
     }),
@@ -314,6 +317,46 @@ fn message(key: &str, lane: Lane, not_before: DateTime<Utc>) -> NewOutboxMessage
 }
 
 const LEASE: Duration = Duration::from_secs(30);
+
+/// What delivery and the clock work sleep until: the earliest unclaimed pending row, to the millisecond; the
+/// next team slot, and whether work came due since the last tick.
+async fn next_outbox_due_and_next_clock_work(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let f = fixture(&*store).await?;
+    assert_eq!(store.next_outbox_due().await?, None);
+    let ms = |m: i64, extra: i64| t(m) + Span::milliseconds(extra);
+    store
+        .enqueue(&message("late", Lane::Bulk, ms(5, 0)), t(0))
+        .await?;
+    store
+        .enqueue(&message("soon", Lane::Bulk, ms(3, 7)), t(0))
+        .await?;
+    assert_eq!(store.next_outbox_due().await?, Some(ms(3, 7)));
+    // A row someone holds is theirs to send; the next one is what this worker waits for.
+    let claimed = store.claim_outbox("w1", ms(3, 7), LEASE, 1).await?;
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(store.next_outbox_due().await?, Some(ms(5, 0)));
+    // Released until later by the worker (paced): it counts again, at its new instant.
+    assert!(
+        store
+            .retry_later(claimed[0].id, "w1", ms(4, 1), "paced")
+            .await?
+    );
+    assert_eq!(store.next_outbox_due().await?, Some(ms(4, 1)));
+
+    // The fixture's team has no next instant yet: its plan is new.
+    let work = store.next_clock_work(None, t(0)).await?;
+    assert!(work.replanned, "{work:?}");
+    assert!(store.claim_due_team(f.team, t(0)).await?.is_some());
+    assert!(store.set_team_next_due(f.team, t(0), Some(t(60))).await?);
+    let work = store.next_clock_work(None, t(0)).await?;
+    assert!(!work.replanned && !work.due_now, "{work:?}");
+    assert_eq!(work.next, Some(t(60)));
+    assert!(store.next_clock_work(None, t(61)).await?.due_now);
+    // A tick at t(60) saw it: only work that came due after that makes the clock work due again.
+    assert!(!store.next_clock_work(Some(t(60)), t(61)).await?.due_now);
+    assert!(store.next_clock_work(Some(t(59)), t(61)).await?.due_now);
+    Ok(())
+}
 
 // ---- cases: schema and teams ------------------------------------------------------------------
 

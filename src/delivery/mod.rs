@@ -118,9 +118,9 @@ impl Delivery {
         self.pass(clock, &AtomicBool::new(false)).await
     }
 
-    /// The long-running loop: a pass, then sleep until the earliest of the next row this worker
-    /// released, `max_idle`, a `wake.notify_one()` (the engine enqueued something), or
-    /// `shutdown`. On shutdown mid-pass the in-flight send finishes and is acknowledged, rows
+    /// The long-running loop: a pass, then sleep until the earliest of the next pending row's
+    /// `not_before` (whoever released it; one indexed query), `max_idle`, a `wake.notify_one()` (the
+    /// engine enqueued something), or `shutdown`. On shutdown mid-pass the in-flight send finishes and is acknowledged, rows
     /// claimed but not started are released, and the loop returns. Store errors are logged and
     /// retried; nothing here panics.
     pub async fn run(
@@ -155,10 +155,16 @@ impl Delivery {
                     if report.total.handled() > 0 {
                         log_report(&report);
                     }
-                    report
-                        .next_due
-                        .and_then(|due| (due - clock.now()).to_std().ok())
-                        .map_or(self.config.max_idle, |d| d.min(self.config.max_idle))
+                    match self.store.next_outbox_due().await {
+                        Ok(stored) => {
+                            let due = report.next_due.into_iter().chain(stored).min();
+                            nap_until(due, clock.now(), &report, self.config.max_idle)
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "delivery could not read when the next row is due; trying again shortly");
+                            ERROR_NAP.min(self.config.max_idle)
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "delivery pass failed; trying again shortly");
@@ -513,6 +519,30 @@ impl Delivery {
     }
 }
 
+/// The least nap after a pass that handled nothing although a row looked due: it may be held by a worker
+/// whose claim is ending, and a loop must not spin on it.
+const IDLE_FLOOR: Duration = Duration::from_millis(5);
+
+/// How long `run` sleeps after a pass: until the earliest row due (this worker's deferrals or any pending row
+/// the store knows), at once if that instant has already come, and never longer than `max_idle`.
+fn nap_until(
+    due: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    report: &DeliveryReport,
+    max_idle: Duration,
+) -> Duration {
+    let Some(due) = due else {
+        return max_idle;
+    };
+    // An instant already past means "now", not "unknown".
+    let nap = (due - now).to_std().unwrap_or(Duration::ZERO).min(max_idle);
+    if report.total.handled() == 0 {
+        nap.max(IDLE_FLOOR.min(max_idle))
+    } else {
+        nap
+    }
+}
+
 fn log_report(report: &DeliveryReport) {
     let c = report.total;
     tracing::info!(
@@ -527,4 +557,32 @@ fn log_report(report: &DeliveryReport) {
         next_due = ?report.next_due,
         "delivery pass"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_nap_ends_at_the_next_row_and_a_past_one_means_now() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
+        let max = Duration::from_secs(30);
+        let mut busy = DeliveryReport::default();
+        busy.count(Platform::Slack, Outcome::Sent);
+        let idle = DeliveryReport::default();
+        let soon = now + chrono::Duration::milliseconds(1_000);
+        assert_eq!(
+            nap_until(Some(soon), now, &busy, max),
+            Duration::from_secs(1)
+        );
+        // Already due (the pass ran past it): at once, never `max_idle`.
+        let past = now - chrono::Duration::milliseconds(3);
+        assert_eq!(nap_until(Some(past), now, &busy, max), Duration::ZERO);
+        // After a pass that did nothing, a row that looks due is looked at again shortly, not in a spin.
+        assert_eq!(nap_until(Some(past), now, &idle, max), IDLE_FLOOR);
+        assert_eq!(nap_until(None, now, &idle, max), max);
+        let far = now + chrono::Duration::hours(1);
+        assert_eq!(nap_until(Some(far), now, &busy, max), max);
+    }
 }

@@ -72,6 +72,13 @@ impl Interactions {
         Some((entry.interaction.clone(), before))
     }
 
+    /// Whether `key` is an interaction whose token still answers (without claiming it).
+    pub fn knows(&self, key: &str) -> bool {
+        self.lock()
+            .get(key)
+            .is_some_and(|e| e.received.elapsed() < TOKEN_LIFETIME)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -95,5 +102,6 @@ mod tests {
         map.insert("k", i.clone());
         assert_eq!(map.claim("k"), Some((i, State::Answered)));
         assert_eq!(map.claim("other"), None);
+        assert!(map.knows("k") && !map.knows("other"));
     }
 }

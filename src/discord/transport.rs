@@ -61,6 +61,17 @@ fn event_key_of(row_key: &str) -> Option<&str> {
 }
 
 impl DiscordTransport {
+    /// Whether the row answers an interaction Discord still accepts answers for (else it becomes a DM).
+    fn answers_interaction(&self, row: &OutboxMessage, op: &Outbound) -> bool {
+        match op {
+            Outbound::OpenModal { trigger, .. } => self.interactions.knows(trigger),
+            Outbound::Private { .. } => {
+                event_key_of(&row.idempotency_key).is_some_and(|key| self.interactions.knows(key))
+            }
+            _ => false,
+        }
+    }
+
     pub fn new(
         rest: Rest,
         application_id: &str,
@@ -387,6 +398,11 @@ impl Transport for DiscordTransport {
     fn wait_before(&self, message: &OutboxMessage, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let op = serde_json::from_str::<Outbound>(&message.payload_json).ok()?;
         let scope = self.scope_of(&op);
+        if scope == INTERACTION_SCOPE && self.answers_interaction(message, &op) {
+            // An interaction's answer has a deadline (3 s for the first, 15 minutes for follow-ups) and does not
+            // count against the global limit: it never waits behind a fan-out's slots.
+            return None;
+        }
         // A DM to someone whose channel is not known yet opens it first: two requests on the global limit.
         let requests = match &op {
             Outbound::Send {

@@ -21,12 +21,13 @@ use crate::chat::{Event, EventKind};
 use crate::config::TeamConfig;
 use crate::domain::working_hours::WorkingHours;
 use crate::prompts::PromptPack;
-use crate::store::{Person, PromptSpec, Role, Store, StoreError, Team, TeamId};
+use crate::store::{ClockWork, Person, PromptSpec, Role, Store, StoreError, Team, TeamId};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// Why the engine could not apply an event or a tick. User mistakes are not errors: they are answered in chat.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +54,9 @@ pub struct Engine {
     /// Where relative prompt packs are read from (the config file's directory).
     base_dir: PathBuf,
     catch_up_window: Duration,
+    /// Notified after every applied event: it may have changed when the clock work is next due (a new
+    /// schedule, a post to publish now, nudges to send).
+    replanned: Notify,
 }
 
 /// A team with its settings, as stored.
@@ -98,7 +102,33 @@ impl Engine {
             store,
             base_dir,
             catch_up_window,
+            replanned: Notify::new(),
         }
+    }
+
+    /// Resolves after an event was applied since the last call (one stored permit: events coalesce). The clock
+    /// work waits on it to look again at when it is next due.
+    pub async fn replanned(&self) {
+        self.replanned.notified().await
+    }
+
+    /// When the clock work is next due after a tick at `now` that reported `tick` (or after an event, with the
+    /// last tick's report): the store's instants and the tick's own. `since` is when the last tick ran: work
+    /// due at or before it was already looked at (it may be waiting for something), so only newer work, or a
+    /// team whose plan changed, makes it due now.
+    pub async fn next_due(
+        &self,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        tick: &TickReport,
+    ) -> Result<ClockWork, EngineError> {
+        let mut work = self.store.next_clock_work(since, now).await?;
+        match tick.next_due {
+            Some(at) if at <= now => work.due_now = true,
+            Some(at) => work.next = Some(work.next.map_or(at, |n| n.min(at))),
+            None => {}
+        }
+        Ok(work)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -164,6 +194,7 @@ impl Engine {
                 let steps = turn.into_steps();
                 tx.commit().await?;
                 steps.count();
+                self.replanned.notify_one();
                 count_event(event, "applied");
                 Ok(Handled::Applied)
             }
@@ -246,17 +277,22 @@ impl Engine {
             let rounds = prompts::open_rounds(self, &ctx, now).await?;
             report.asks += rounds.asks;
             report.digests += digest::send_due(self, &ctx, now).await?;
+            // A team with no slot ahead is looked at again in a day (not at every tick: the clock work sleeps
+            // until the next instant it knows, and an unknown one would wake it at once).
             let next = rounds
                 .next_slot
                 .into_iter()
                 .chain(digest::next_slot(&ctx, now))
-                .min();
+                .min()
+                .or(Some(now + chrono::Duration::days(1)));
             self.store.set_team_next_due(ctx.team.id, now, next).await?;
         }
         report.reminders += prompts::send_reminders(self, now).await?;
         report.published += publish::publish_due(self, now).await?;
         report.nudges += nudges::send_due(self, now).await?;
-        report.nudge_reminders += nudges::send_reminders(self, now).await?;
+        let reminders = nudges::send_reminders(self, now).await?;
+        report.nudge_reminders += reminders.sent;
+        report.next_due = reminders.next_due;
         report.record_metrics();
         Ok(report)
     }
@@ -299,6 +335,22 @@ pub struct TickReport {
     pub nudges: usize,
     pub nudge_reminders: usize,
     pub digests: usize,
+    /// The next instant this tick saw coming that the store does not record (a nudge reminder's delay or its
+    /// person's working hours); see [`Engine::next_due`].
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+impl TickReport {
+    /// Whether the tick queued or changed anything.
+    pub fn did_work(&self) -> bool {
+        self.asks
+            + self.reminders
+            + self.published
+            + self.nudges
+            + self.nudge_reminders
+            + self.digests
+            > 0
+    }
 }
 
 /// Reads a team's stored settings.

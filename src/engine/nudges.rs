@@ -110,10 +110,20 @@ pub async fn send_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize, Engi
 }
 
 /// One reminder to those who did nothing after the team's `nudge_reminder_after`.
-pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize, EngineError> {
+/// What [`send_reminders`] did: how many reminders it queued, and when the next one comes due (a reminder's
+/// delay not over yet, or its person's working hours not begun), so the clock work can wake for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reminders {
+    pub sent: usize,
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<Reminders, EngineError> {
     let tx = engine.store.begin().await?;
     let mut turn = Turn::for_tick(&*tx, now);
     let mut sent = 0;
+    let mut next_due: Option<DateTime<Utc>> = None;
+    let mut later = |at: DateTime<Utc>| next_due = Some(next_due.map_or(at, |n| n.min(at)));
     // Every sent nudge of the last day is listed each tick, mostly not due yet: decide that from its post's
     // team (loaded once per post) before loading anything else, so a big fan-out does not hold the write
     // lock for thousands of reads a minute.
@@ -131,13 +141,18 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
         let after =
             Duration::from_std(ctx.settings.nudge_reminder_after.0).unwrap_or(Duration::hours(24));
         if sent_at + after > now {
+            later(sent_at + after);
             continue;
         }
         let Some(person) = tx.person(nudge.person_id).await? else {
             continue;
         };
         match check(&turn, &ctx, &post, &person, &nudge, now).await? {
-            None | Some(Verdict::Later(_)) => continue,
+            None => continue,
+            Some(Verdict::Later(at)) => {
+                later(at);
+                continue;
+            }
             Some(Verdict::Done) => {
                 tx.set_nudge_status(nudge.id, NudgeStatus::Done, now)
                     .await?
@@ -177,7 +192,7 @@ pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<usize
     let steps = turn.into_steps();
     tx.commit().await?;
     steps.count();
-    Ok(sent)
+    Ok(Reminders { sent, next_due })
 }
 
 /// A post with its team, if both still exist.

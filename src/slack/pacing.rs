@@ -45,6 +45,9 @@ pub struct Pacing {
     reserved: HashMap<i64, DateTime<Utc>>,
     /// 429 holds per scope: they apply to rows that reserved a slot before the 429 came, too.
     holds: HashMap<String, DateTime<Utc>>,
+    /// The earliest next call per scope counted from the last call actually made (a send can leave later than
+    /// its slot, and Slack counts from when the call arrived).
+    after_sent: HashMap<String, DateTime<Utc>>,
 }
 
 impl Pacing {
@@ -58,9 +61,24 @@ impl Pacing {
         if let Some(slot) = self.reserved.get(&row).copied() {
             let held = plan
                 .iter()
-                .filter_map(|(scope, _)| self.holds.get(scope).copied())
+                .filter_map(|(scope, _)| {
+                    let hold = self.holds.get(scope).copied();
+                    let sent = self.after_sent.get(scope).copied();
+                    hold.max(sent)
+                })
                 .fold(slot, |a, b| a.max(b));
             if held > now {
+                if held > slot {
+                    // Moved back: the calls queued behind it move too.
+                    for (scope, interval) in plan {
+                        let after =
+                            held + chrono::Duration::from_std(*interval).unwrap_or_default();
+                        let next = self.next_free.entry(scope.clone()).or_insert(after);
+                        if *next < after {
+                            *next = after;
+                        }
+                    }
+                }
                 self.reserved.insert(row, held);
                 return Some(held);
             }
@@ -88,6 +106,22 @@ impl Pacing {
             Some(slot)
         } else {
             None
+        }
+    }
+
+    /// A call of `plan` was made at `at` (Slack answered it): the next call in each of its scopes waits a full
+    /// interval from then, even if this one left after its slot.
+    pub fn sent(&mut self, plan: &Plan, at: DateTime<Utc>) {
+        for (scope, interval) in plan {
+            let after = at + chrono::Duration::from_std(*interval).unwrap_or_default();
+            let floor = self.after_sent.entry(scope.clone()).or_insert(after);
+            if *floor < after {
+                *floor = after;
+            }
+            let next = self.next_free.entry(scope.clone()).or_insert(after);
+            if *next < after {
+                *next = after;
+            }
         }
     }
 
@@ -132,6 +166,27 @@ mod tests {
         assert_eq!(pacing.wait_before(1000, &plan, at(20)), None);
         assert_eq!(pacing.wait_before(1000, &plan, at(20)), Some(at(21)));
     }
+
+    #[test]
+    fn a_call_that_left_late_pushes_the_next_one_back() {
+        let mut pacing = Pacing::default();
+        let plan: Plan = vec![("chat.postMessage:C1".into(), CHANNEL_INTERVAL)];
+        assert_eq!(pacing.wait_before(1, &plan, at(0)), None);
+        assert_eq!(pacing.wait_before(2, &plan, at(0)), Some(at(1)));
+        // Row 1's call reached Slack 30 ms after its slot: row 2 waits a whole second from then.
+        let late = at(0) + chrono::Duration::milliseconds(30);
+        pacing.sent(&plan, late);
+        let again = late + CHANNEL_INTERVAL_CHRONO;
+        assert_eq!(pacing.wait_before(2, &plan, at(1)), Some(again));
+        assert_eq!(pacing.wait_before(2, &plan, again), None);
+        // A new row queues after both.
+        assert_eq!(
+            pacing.wait_before(3, &plan, at(1)),
+            Some(again + CHANNEL_INTERVAL_CHRONO)
+        );
+    }
+
+    const CHANNEL_INTERVAL_CHRONO: chrono::Duration = chrono::Duration::seconds(1);
 
     #[test]
     fn tiers_space_calls_and_a_hold_pushes_them_back() {

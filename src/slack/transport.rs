@@ -8,7 +8,7 @@ use super::blocks::{
 };
 use super::pacing::{method_interval, Pacing, Plan, CHANNEL_INTERVAL};
 use super::trigger_of;
-use crate::chat::{Destination, Outbound};
+use crate::chat::{Button, ButtonStyle, Destination, Message, Modal, Outbound};
 use crate::clock::Clock;
 use crate::delivery::{SendError, Sent, Transport};
 use crate::domain::Platform;
@@ -18,6 +18,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// How long after the press a form may still be opened with its `trigger_id` (Slack's 3 seconds, less the time
+/// `views.open` takes to arrive).
+pub const TRIGGER_DEADLINE: chrono::Duration = chrono::Duration::milliseconds(2_500);
+
+/// What a person reads when their form could not open in time.
+pub const FORM_AGAIN: &str =
+    "That took too long to open the form: press the button to open it again.";
 
 /// Where a sent message lives, kept as the row's `platform_ref` (`C123:1795671260.943060`) so a later
 /// `Update` can name it.
@@ -279,13 +287,18 @@ impl SlackTransport {
             Outbound::Home {
                 person, message, ..
             } => self.publish_home(person, message).await,
-            Outbound::OpenModal { trigger, modal, .. } => {
+            Outbound::OpenModal {
+                trigger,
+                modal,
+                person,
+                ..
+            } => {
                 let Some(trigger_id) = trigger_of(trigger) else {
                     return Err(SendError::Permanent(format!(
                         "cannot open a Slack modal for {trigger}: it is not an interaction with a trigger_id"
                     )));
                 };
-                let opened: ViewOpened = self
+                let opened: Result<ViewOpened, ApiError> = self
                     .api
                     .post(
                         "views.open",
@@ -294,13 +307,37 @@ impl SlackTransport {
                             view: &render_modal(modal),
                         },
                     )
-                    .await
-                    .map_err(sorted)?;
-                Ok(Sent {
-                    platform_ref: Some(opened.view.id),
-                })
+                    .await;
+                match opened {
+                    Ok(opened) => Ok(Sent {
+                        platform_ref: Some(opened.view.id),
+                    }),
+                    Err(ApiError::Slack { code, .. }) if code == "expired_trigger_id" => {
+                        self.form_again(person, modal).await
+                    }
+                    Err(e) => Err(sorted(e)),
+                }
             }
         }
+    }
+
+    /// A form whose `trigger_id` expired before it could open: the person gets a DM with a button that opens
+    /// it again (every form opens from a press of its own action), never silence.
+    async fn form_again(&self, person: &str, modal: &Modal) -> Result<Sent, SendError> {
+        tracing::warn!(form = %modal.title, "the form's trigger expired before it could open; sending the button again");
+        let scope = post_scope(&Destination::Person(person.to_string()));
+        let sorted = |e: ApiError| sort(e, &scope);
+        let message = Message::new(FORM_AGAIN)
+            .say(FORM_AGAIN)
+            .buttons(vec![Button::Action {
+                label: modal.title.clone(),
+                action: modal.action.clone(),
+                style: ButtonStyle::Primary,
+            }]);
+        let channel = self.dm_channel(person).await.map_err(sorted)?;
+        self.post(&channel, &render_message(&message))
+            .await
+            .map_err(sorted)
     }
 
     /// Publishes a person's App Home tab (`views.publish`), for `Outbound::Home`.
@@ -416,13 +453,29 @@ impl Transport for SlackTransport {
 
     fn wait_before(&self, message: &OutboxMessage, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let op = read(message).ok()?;
+        if matches!(op, Outbound::OpenModal { .. }) {
+            // A trigger_id lives 3 seconds: a form never waits for pacing (Slack's tiers allow bursts; a 429
+            // still holds it, and a form too late to open is answered with its button again).
+            return None;
+        }
         let plan = self.plan(&op);
         self.pacing().wait_before(message.id.0, &plan, now)
     }
 
     async fn send(&self, row: &OutboxMessage) -> Result<Sent, SendError> {
         let op = read(row)?;
+        if let Outbound::OpenModal { person, modal, .. } = &op {
+            if self.clock.now() - row.created_at > TRIGGER_DEADLINE {
+                // Its trigger_id has expired (or will have by the time views.open arrives).
+                return self.form_again(person, modal).await;
+            }
+        }
+        let plan = self.plan(&op);
         let result = self.deliver(&op).await;
+        if !matches!(&result, Err(SendError::Transient(_))) {
+            // Slack saw the call: the scopes' next calls are spaced from now, whatever the slot was.
+            self.pacing().sent(&plan, self.clock.now());
+        }
         if let Err(SendError::RateLimited { retry_after, scope }) = &result {
             let until =
                 self.clock.now() + chrono::Duration::from_std(*retry_after).unwrap_or_default();

@@ -163,6 +163,15 @@ pub trait Store: Send + Sync {
     /// The teams whose clock work (a prompt slot, a digest) is due at `now`, or whose next due instant is not
     /// known yet; ordered by name. One query, whatever the number of teams.
     async fn due_teams(&self, now: DateTime<Utc>) -> Result<Vec<Team>, StoreError>;
+    /// When the clock work is next due: `replanned` if a team's next instant is not known, `due_now` if
+    /// something came due after `since` and by `now` (`None`: any time before), and the earliest instant after
+    /// `now` the store knows of (a team's slot, an ask reminder, a publish slot, a pending nudge). Two small
+    /// indexed queries; the runner sleeps until then.
+    async fn next_clock_work(
+        &self,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<ClockWork, StoreError>;
     /// A tick takes a due team: marks it due at `now` (so it stays due if the tick fails) and returns it as
     /// stored now; `None` if it is gone.
     async fn claim_due_team(
@@ -541,6 +550,9 @@ pub trait Store: Send + Sync {
         message: &NewOutboxMessage,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// The earliest `not_before` of a pending row no worker holds (`None`: the outbox is empty). One indexed
+    /// query: delivery sleeps until then, whoever released the row.
+    async fn next_outbox_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// Claims up to `limit` due messages for `owner` until `now + lease`: pending, `not_before ≤ now`,
     /// unclaimed or with an expired claim; interactive lane first, then oldest first. Each claim
     /// counts an attempt. Two claimers never get the same row.

@@ -31,6 +31,24 @@ pub const UPDATE_CONFIG_TEAM: &str = "UPDATE teams SET platform = $2, workspace_
 /// however many teams there are.
 pub const DUE_TEAMS: &str = "SELECT id, name, platform, workspace_id, settings_json, source, \
      created_at, updated_at FROM teams WHERE next_due_at IS NULL OR next_due_at <= $1 ORDER BY name";
+/// The earliest pending outbox row nobody holds: when delivery should next look (served by `outbox_claim`).
+pub const NEXT_OUTBOX_DUE: &str =
+    "SELECT MIN(not_before) FROM outbox WHERE status = 'pending' AND claim_owner IS NULL";
+/// The earliest clock work after $1 the store knows: a team's next slot, an ask's reminder, a post's publish
+/// slot, a pending nudge. (Nudge reminders depend on each team's settings; the tick reports those.)
+pub const NEXT_CLOCK_WORK: &str = "SELECT MIN(at) FROM ( \
+     SELECT MIN(next_due_at) AS at FROM teams WHERE next_due_at > $1 \
+     UNION ALL SELECT MIN(remind_at) FROM asks WHERE status = 'open' AND remind_at > $1 \
+     UNION ALL SELECT MIN(publish_at) FROM posts WHERE status = 'scheduled' AND publish_at > $1 \
+     UNION ALL SELECT MIN(due_at) FROM nudges WHERE status = 'pending' AND due_at > $1) AS due";
+/// Whether a team's next instant is not known (its plan changed), and whether some clock work is due at $1 that
+/// came due after $2 (work due earlier was looked at by the tick at $2).
+pub const CLOCK_WORK_DUE: &str = "SELECT \
+     EXISTS (SELECT 1 FROM teams WHERE next_due_at IS NULL), \
+     EXISTS (SELECT 1 FROM teams WHERE next_due_at <= $1 AND next_due_at > $2) \
+     OR EXISTS (SELECT 1 FROM asks WHERE status = 'open' AND remind_at <= $1 AND remind_at > $2) \
+     OR EXISTS (SELECT 1 FROM posts WHERE status = 'scheduled' AND publish_at <= $1 AND publish_at > $2) \
+     OR EXISTS (SELECT 1 FROM nudges WHERE status = 'pending' AND due_at <= $1 AND due_at > $2)";
 /// A tick takes a due team: marks it due at the tick's own instant and reads it afresh, so a change to the
 /// team's plan after this point (which sets `next_due_at` to NULL) makes [`SET_TEAM_NEXT_DUE`] miss.
 pub const CLAIM_DUE_TEAM: &str = "UPDATE teams SET next_due_at = $2 WHERE id = $1 \

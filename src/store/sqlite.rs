@@ -453,6 +453,29 @@ impl Store for SqliteStore {
         Ok(teams)
     }
 
+    async fn next_clock_work(
+        &self,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<ClockWork, StoreError> {
+        let mut w = self.read().await?;
+        let (replanned, due_now): (bool, bool) = sqlx::query_as(sql::CLOCK_WORK_DUE)
+            .bind(now)
+            .bind(since.unwrap_or(DateTime::UNIX_EPOCH))
+            .fetch_one(w.conn())
+            .await?;
+        let next: Option<DateTime<Utc>> = sqlx::query_scalar(sql::NEXT_CLOCK_WORK)
+            .bind(now)
+            .fetch_one(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(ClockWork {
+            replanned,
+            due_now,
+            next,
+        })
+    }
+
     async fn claim_due_team(
         &self,
         team: TeamId,
@@ -1624,6 +1647,15 @@ impl Store for SqliteStore {
             .await?;
         w.done().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn next_outbox_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let mut w = self.read().await?;
+        let next: Option<DateTime<Utc>> = sqlx::query_scalar(sql::NEXT_OUTBOX_DUE)
+            .fetch_one(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(next)
     }
 
     async fn claim_outbox(

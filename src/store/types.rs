@@ -562,3 +562,14 @@ pub struct AuditRecord {
     pub subject: String,
     pub detail_json: String,
 }
+
+/// When the clock work is next due, as the store knows it (see [`super::Store::next_clock_work`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClockWork {
+    /// A team's next instant is not known (its plan changed since the last tick): look at it now.
+    pub replanned: bool,
+    /// Something came due after the last tick and by the instant asked about.
+    pub due_now: bool,
+    /// The earliest instant after it at which something comes due.
+    pub next: Option<DateTime<Utc>>,
+}

@@ -50,6 +50,17 @@ pub fn scaled_clock(start: DateTime<Utc>, scale: f64) -> (String, ScaledClock) {
     (setting, clock)
 }
 
+/// Where `AMPLIFIER_TEST_BINARY` points to a built `amplifier` (CI sets it to the release build, so the
+/// wall-clock suite measures what users run).
+pub const BINARY_VAR: &str = "AMPLIFIER_TEST_BINARY";
+
+/// The `amplifier` the process tests run: [`BINARY_VAR`] when set, else the one `cargo test` built.
+pub fn amplifier_binary() -> PathBuf {
+    std::env::var_os(BINARY_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_amplifier")))
+}
+
 /// What goes in the config besides the teams.
 pub struct Setup<'a> {
     pub database_url: &'a str,
@@ -186,7 +197,7 @@ impl Running {
         clock_setting: &str,
         env: &[(&str, &str)],
     ) -> Result<Running, Failed> {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_amplifier"));
+        let mut cmd = Command::new(amplifier_binary());
         for var in [
             "AMPLIFIER_CONFIG",
             "AMPLIFIER_DATABASE_URL",
@@ -198,7 +209,11 @@ impl Running {
         ] {
             cmd.env_remove(var);
         }
-        cmd.env(amplifier::cli::TEST_CLOCK_VAR, clock_setting);
+        cmd.env_remove(amplifier::cli::TEST_CLOCK_VAR);
+        // An empty setting: the system clock, as in production.
+        if !clock_setting.is_empty() {
+            cmd.env(amplifier::cli::TEST_CLOCK_VAR, clock_setting);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -46,10 +46,15 @@ struct State {
     sessions: u32,
 }
 
+/// When each interaction was dispatched (real time: Discord's 3 seconds are wall-clock seconds), by id.
+pub type Dispatched = Arc<Mutex<std::collections::HashMap<String, std::time::Instant>>>;
+
 /// The running fake gateway; cheap to clone.
 #[derive(Clone)]
 pub struct FakeGateway {
     state: Arc<Mutex<State>>,
+    /// Shared with the REST side, which refuses a first answer after 3 seconds as Discord does.
+    pub interactions: Dispatched,
     changed: watch::Sender<u64>,
     /// `ws://127.0.0.1:PORT/gateway`, as `GET /gateway` returns it.
     pub url: String,
@@ -65,6 +70,7 @@ impl FakeGateway {
         let (changed, _) = watch::channel(0);
         let gateway = FakeGateway {
             state: Arc::new(Mutex::new(State::default())),
+            interactions: Dispatched::default(),
             changed,
             url: format!("ws://127.0.0.1:{port}/gateway"),
         };
@@ -157,6 +163,15 @@ impl FakeGateway {
     /// Sends a dispatch (`t`, `d`) now, or keeps it for the replay when no connection is live; returns its
     /// sequence number.
     pub fn dispatch(&self, t: &str, d: Value) -> u64 {
+        if t == "INTERACTION_CREATE" {
+            if let Some(id) = d["id"].as_str() {
+                self.interactions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(id.to_string())
+                    .or_insert_with(std::time::Instant::now);
+            }
+        }
         let seq = {
             let mut s = self.lock();
             s.seq += 1;

@@ -23,6 +23,8 @@ pub const BOT_ID: &str = "1200000000000000001";
 pub const APPLICATION_ID: &str = "1200000000000000001";
 /// How long a create-message `nonce` (with `enforce_nonce`) dedupes: Discord says "the past few minutes".
 pub const NONCE_WINDOW: Duration = Duration::minutes(5);
+/// How long Discord waits for an interaction's first answer (real time).
+pub const INTERACTION_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// One request as the fake saw it.
 #[derive(Debug, Clone)]
@@ -69,6 +71,10 @@ struct State {
     /// Until when the last global 429 said to wait.
     global_told_until: Option<DateTime<Utc>>,
     answered_interactions: HashSet<String>,
+    /// When the gateway dispatched each interaction: a first answer more than 3 s later is refused.
+    dispatched: gateway::Dispatched,
+    /// Interactions answered after Discord's 3 seconds (refused with 10062, as Discord does).
+    late: Vec<String>,
     buckets: HashMap<String, Bucket>,
     route_limit: (u32, Duration),
     global_window: (DateTime<Utc>, u32),
@@ -120,6 +126,8 @@ impl FakeDiscord {
             faults: None,
             global_told_until: None,
             answered_interactions: HashSet::new(),
+            dispatched: gateway.interactions.clone(),
+            late: Vec::new(),
             buckets: HashMap::new(),
             route_limit: (5, Duration::seconds(5)),
             global_window: (DateTime::<Utc>::MIN_UTC, 0),
@@ -261,6 +269,11 @@ impl FakeDiscord {
             .collect();
         found.sort_by_key(|(id, _)| *id);
         found.into_iter().map(|(_, b)| b).collect()
+    }
+
+    /// First answers to interactions that came after Discord's 3 seconds (each refused with 10062).
+    pub fn late_interactions(&self) -> Vec<String> {
+        self.lock().late.clone()
     }
 
     /// Interaction callbacks and follow-ups, in order.
@@ -606,6 +619,20 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
             _ => error(404, json!({"message": "Unknown Message", "code": 10008})),
         },
         ("POST", ["interactions", id, _token, "callback"]) => {
+            let waited = s
+                .dispatched
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(*id)
+                .map(|at| at.elapsed());
+            if let Some(waited) = waited.filter(|w| *w > INTERACTION_DEADLINE) {
+                s.late
+                    .push(format!("interaction {id} answered after {waited:?}"));
+                return error(
+                    404,
+                    json!({"message": "Unknown interaction", "code": 10062}),
+                );
+            }
             if !s.answered_interactions.insert(id.to_string()) {
                 return error(
                     400,

@@ -1,5 +1,5 @@
-//! Checks request bodies against Discord's official OpenAPI spec (`platform-specs/openapi.json`, loaded at test
-//! time): the JSON Schema keywords that spec uses (`$ref`, `type`, `const`, `enum`, `properties`, `required`,
+//! Checks request bodies against Discord's official OpenAPI spec (`tests/data/platform-specs/openapi.json`, loaded
+//! at test time): the JSON Schema keywords that spec uses (`$ref`, `type`, `const`, `enum`, `properties`, `required`,
 //! `additionalProperties`, `items`, `oneOf`/`anyOf`/`allOf`, lengths, counts, bounds). `format` and the two
 //! `pattern`s are not checked.
 
@@ -7,12 +7,12 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-/// The spec, parsed once per test binary. Beside the clone as `../shared/platform-specs/` (CI lays it there).
+/// The spec, parsed once per test binary, from this repository's copy (`tests/data/platform-specs/`).
 pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/platform-specs/openapi.json");
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/platform-specs/openapi.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
                 "the fake Discord needs Discord's OpenAPI spec at {}: {e}",

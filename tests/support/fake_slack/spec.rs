@@ -14,13 +14,13 @@ pub struct Param {
     pub required: bool,
 }
 
-/// Where the spec is: `AMPLIFIER_SLACK_SPEC`, or the shared platform specs next to the repository.
+/// Where the spec is: `AMPLIFIER_SLACK_SPEC`, or the copy in this repository (`tests/data/platform-specs/`).
 pub fn spec_path() -> PathBuf {
     std::env::var_os("AMPLIFIER_SLACK_SPEC")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../shared/platform-specs/slack_web_openapi_v2.json")
+                .join("tests/data/platform-specs/slack_web_openapi_v2.json")
         })
 }
 
