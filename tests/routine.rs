@@ -44,6 +44,13 @@ const CASES: &[(&str, Case)] = &[
         "share_kits_fit_each_network_and_mastodon_opens_on_the_members_instance",
         |s| Box::pin(share_kits_fit_each_network_and_mastodon_opens_on_the_members_instance(s)),
     ),
+    ("a_leaders_copy_of_the_digest_waits_for_their_hours", |s| {
+        Box::pin(a_leaders_copy_of_the_digest_waits_for_their_hours(s))
+    }),
+    (
+        "a_member_who_lets_three_nudges_pass_rests_then_is_asked_again",
+        |s| Box::pin(a_member_who_lets_three_nudges_pass_rests_then_is_asked_again(s)),
+    ),
     ("a_post_waits_for_its_publish_slot_or_publish_now", |s| {
         Box::pin(a_post_waits_for_its_publish_slot_or_publish_now(s))
     }),
@@ -952,6 +959,122 @@ async fn the_digest_counts_streaks_unless_the_team_turns_the_leaderboard_off(
     assert!(
         !third.contains("Top amplifiers") && !third.contains("Share streaks"),
         "{third}"
+    );
+    Ok(())
+}
+
+/// Erin lets every nudge pass. After three in a row she rests for the team's `back_off_rest` (two weeks here),
+/// counted from the last one, and `/amplify status` says so; then she is asked again. Dan shares (all but one
+/// week) and is never rested.
+async fn a_member_who_lets_three_nudges_pass_rests_then_is_asked_again(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace(
+        "networks =",
+        "publish_mode = \"team_shares_text\"\nback_off_rest = \"2w\"\nnetworks =",
+    );
+    // Tuesday 2026-12-01 10:00 UTC (11:00 in Berlin), one post a week.
+    let mut w = world(
+        store,
+        &team,
+        Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap(),
+    )
+    .await?;
+    let mut erin_nudged = Vec::new();
+    for week in 1..=6 {
+        w.as_(
+            "alice",
+            &[
+                &format!("/amplify draft Insight of week {week}."),
+                "/click Submit for review",
+            ],
+        )
+        .await?;
+        let out = w.as_("carol", &["/click Approve"]).await?;
+        let nudged = |who: &str| {
+            dms_to(&out, who)
+                .iter()
+                .any(|d| d.contains("A teammate just published."))
+        };
+        erin_nudged.push(nudged("erin"));
+        assert!(
+            nudged("dan"),
+            "week {week}: dan shares, so he is always asked\n{out}"
+        );
+        if week != 4 {
+            w.as_("dan", &["/click Shared on LinkedIn"]).await?;
+        }
+        if week == 4 {
+            let status = w.as_("erin", &["/amplify status"]).await?;
+            // Her third nudge went on 2026-12-15: she rests until two weeks later.
+            assert!(
+                status.contains("Resting from nudges until 2026-12-29"),
+                "{status}"
+            );
+        }
+        w.advance("7d").await?;
+    }
+    // Weeks 1-3 asked; week 4 resting (two weeks from week 3's nudge end exactly at week 5's post); week 5
+    // asked again; she lets that one pass too, so week 6 rests again.
+    assert_eq!(
+        erin_nudged,
+        vec![true, true, true, false, true, false],
+        "erin's nudges by week"
+    );
+    let erin_rested = w
+        .store
+        .audit_log(None, 10_000)
+        .await?
+        .iter()
+        .filter(|e| e.action == "nudge.backed_off" && e.detail_json.contains("\"erin\""))
+        .count();
+    assert_eq!(erin_rested, 2, "weeks 4 and 6");
+    Ok(())
+}
+
+/// The digest goes to the channel at the team's slot (Friday 16:00 in Berlin); a leader in Kolkata, where that
+/// is 20:30, gets their copy when their Monday starts, not at night.
+async fn a_leaders_copy_of_the_digest_waits_for_their_hours(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    // Tuesday 2026-12-01 10:00 UTC.
+    let mut w = world(
+        store,
+        TEAM,
+        Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap(),
+    )
+    .await?;
+    w.as_("alice", &["/amplify timezone Asia/Kolkata"]).await?;
+    // Friday 15:30 UTC: the digest slot has passed.
+    let friday = w.advance("3d5h30m").await?;
+    assert!(
+        friday.contains("#amplify:") && friday.contains("Leadership's week"),
+        "{friday}"
+    );
+    assert_eq!(
+        dms_to(&friday, "bob")
+            .iter()
+            .filter(|d| d.contains("'s week"))
+            .count(),
+        1,
+        "{friday}"
+    );
+    assert!(
+        dms_to(&friday, "alice").is_empty(),
+        "20:30 in Kolkata: {friday}"
+    );
+    // Monday 03:00 UTC is 08:30 in Kolkata: still before her day.
+    let early = w.advance("2d11h30m").await?;
+    assert!(dms_to(&early, "alice").is_empty(), "{early}");
+    // 09:00 in Kolkata.
+    let monday = w.advance("30m").await?;
+    assert_eq!(
+        dms_to(&monday, "alice")
+            .iter()
+            .filter(|d| d.contains("Leadership's week"))
+            .count(),
+        1,
+        "{monday}"
     );
     Ok(())
 }

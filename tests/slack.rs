@@ -546,7 +546,7 @@ fn the_manifest_matches_what_the_adapter_handles() {
         .iter()
         .filter_map(|s| s.as_str())
         .collect();
-    for needed in ["message.im", "app_home_opened"] {
+    for needed in ["message.im", "app_home_opened", "user_change"] {
         assert!(events.contains(&needed), "{needed}");
     }
     assert_eq!(manifest["settings"]["socket_mode_enabled"], true);

@@ -328,3 +328,50 @@ async fn opening_the_home_tab_publishes_what_is_open_for_the_person() {
     assert_eq!(rig.fake.violations(), Vec::<String>::new());
     rig.shutdown().await;
 }
+
+fn user_change(user: &str, emoji: &str, text: &str, event_id: &str) -> Value {
+    json!({"token": "x", "team_id": TEAM, "api_app_id": "A0FAKEAPP1", "type": "event_callback",
+        "event_id": event_id, "event_time": 1795671261,
+        "event": {"type": "user_change", "event_ts": "1795671261.951547",
+            "user": {"id": user, "team_id": TEAM, "name": "carol", "deleted": false, "tz": "Europe/London",
+                "profile": {"real_name": "Carol", "display_name": "carol",
+                    "status_emoji": emoji, "status_text": text}}}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_out_of_office_status_is_seen_the_moment_it_is_set() {
+    let rig = SlackRig::start(Mode::SocketMode, monday()).await;
+    rig.socket()
+        .wait_for("the first connection", WITHIN, |s| s.live() == 1)
+        .await;
+    let out_of_office = || async {
+        rig.store
+            .person_by_platform_id(amplifier::domain::Platform::Slack, TEAM, CAROL)
+            .await
+            .unwrap()
+            .expect("carol is on the team")
+            .out_of_office
+    };
+    assert!(!out_of_office().await);
+    // Slack's `user_change` (subscribed in the manifest) as the status is set: no users.info sweep needed.
+    let before = rig.fake.calls("users.info").len();
+    let id = rig.socket().push(
+        "events_api",
+        user_change(CAROL, ":palm_tree:", "Back on the 12th", "EvUSER0001"),
+    );
+    acked(&rig, &id).await;
+    assert!(out_of_office().await, "out of office at once");
+    assert_eq!(rig.fake.calls("users.info").len(), before);
+    // Cleared the same way; someone the bot does not know is acknowledged and ignored.
+    let id = rig
+        .socket()
+        .push("events_api", user_change(CAROL, "", "", "EvUSER0002"));
+    acked(&rig, &id).await;
+    assert!(!out_of_office().await, "back");
+    let id = rig.socket().push(
+        "events_api",
+        user_change("U0STRANGER", ":palm_tree:", "", "EvUSER0003"),
+    );
+    acked(&rig, &id).await;
+    rig.shutdown().await;
+}

@@ -285,6 +285,10 @@ pub struct TeamConfig {
     /// At most this many prompts and nudges per person per week.
     #[serde(default = "default_cap")]
     pub weekly_nudge_cap: u32,
+    /// After three nudges in a row that a member let pass, they rest this long (from the last one) before
+    /// they are nudged again; sharing once ends the rest.
+    #[serde(default = "default_back_off_rest")]
+    pub back_off_rest: HumanDuration,
     /// When the digest goes out (cron), or `"off"`.
     #[serde(default = "default_digest_schedule")]
     pub digest_schedule: Slot,
@@ -313,6 +317,9 @@ fn default_networks() -> Vec<Network> {
 }
 fn default_cap() -> u32 {
     3
+}
+fn default_back_off_rest() -> HumanDuration {
+    HumanDuration::hours(4 * 7 * 24)
 }
 fn default_digest_schedule() -> Slot {
     Slot::Cron(Box::new(Cron::constant(DEFAULT_DIGEST_SCHEDULE)))

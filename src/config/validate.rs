@@ -295,6 +295,12 @@ fn check_team(
             "is 0, so nobody could ever be prompted or nudged: use 1 or more (3 is a good start)",
         );
     }
+    if team.back_off_rest.0.is_zero() {
+        problems.add(
+            format!("{key}.back_off_rest"),
+            "is 0, so a member who let three nudges pass would never rest: write e.g. \"4w\" or \"14d\"",
+        );
+    }
     if team.reminder_count > 5 {
         problems.add(
             format!("{key}.reminder_count"),

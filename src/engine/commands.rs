@@ -220,6 +220,19 @@ async fn status(turn: &Turn<'_>) -> Result<String, EngineError> {
     if me.muted {
         lines.push("• Nudges are muted (/amplify unmute).".to_string());
     }
+    let mut resting: Option<DateTime<Utc>> = None;
+    for (team, _) in store.teams_of_person(me.id).await? {
+        let ctx = team_ctx(team)?;
+        if let Some(until) = super::nudges::resting_until(store, &ctx, me, turn.now()).await? {
+            resting = Some(resting.map_or(until, |r| r.max(until)));
+        }
+    }
+    if let Some(until) = resting {
+        lines.push(format!(
+            "• Resting from nudges until {}: the last few went by, so I'm giving you a break. Share any post from the channel and they come back at once.",
+            until.format("%Y-%m-%d")
+        ));
+    }
     if let Some(until) = me.paused_until.filter(|u| *u > turn.now()) {
         lines.push(format!(
             "• Paused until {} (/amplify resume).",

@@ -57,7 +57,8 @@ pub async fn send_due(
                     Destination::Person(person.platform_user_id.clone()),
                     for_leaders.clone(),
                     Lane::Bulk,
-                    None,
+                    // The channel has it at the team's slot; each leader's own copy waits for their hours.
+                    Some(ctx.working_hours_of(&person).next_allowed(now)),
                 );
             }
         }

@@ -278,11 +278,31 @@ async fn check(
         return Ok(Some(Verdict::Drop("capped")));
     }
     if nudge.status == NudgeStatus::Pending
-        && store.ignored_nudge_streak(person.id).await? >= BACK_OFF_AFTER
+        && resting_until(store, ctx, person, now).await?.is_some()
     {
         return Ok(Some(Verdict::Drop("backed_off")));
     }
     Ok(Some(Verdict::Send))
+}
+
+/// Until when a member rests from nudges: after [`BACK_OFF_AFTER`] nudges in a row they let pass, for the team's
+/// `back_off_rest` from the last one; then they are asked again (and rest again if they let that one pass
+/// too). Sharing once ends the streak. `None`: not resting.
+pub async fn resting_until(
+    store: &dyn crate::store::Store,
+    ctx: &TeamCtx,
+    person: &Person,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, EngineError> {
+    if store.ignored_nudge_streak(person.id).await? < BACK_OFF_AFTER {
+        return Ok(None);
+    }
+    let rest = Duration::from_std(ctx.settings.back_off_rest.0).unwrap_or(Duration::weeks(4));
+    Ok(store
+        .last_nudge_sent(person.id)
+        .await?
+        .map(|last| last + rest)
+        .filter(|until| *until > now))
 }
 
 /// The DM asking a teammate to amplify a post, asking for engagement rather than a copy-paste.

@@ -101,8 +101,20 @@ pub async fn connect(
             tracing::warn!(error = %e, "could not list share-channel members; they join as they post or join")
         }
     }
+    let people = Arc::new(super::people::People::new(
+        client(bot_token.expose())?,
+        engine.store().clone(),
+        config.out_of_office.as_ref().map_or_else(
+            super::people::OutOfOfficeRule::default,
+            |rule| super::people::OutOfOfficeRule {
+                emojis: rule.emojis.clone(),
+                words: rule.words.clone(),
+            },
+        ),
+    ));
     let receiver = Arc::new(Receiver::new(
         engine.clone(),
+        people.clone(),
         clock.clone(),
         identity.user_id.clone(),
         wake,
@@ -129,17 +141,6 @@ pub async fn connect(
         ),
         (None, None) => return Err(SlackStartError::NoEventSource),
     };
-    let people = Arc::new(super::people::People::new(
-        client(bot_token.expose())?,
-        engine.store().clone(),
-        config.out_of_office.as_ref().map_or_else(
-            super::people::OutOfOfficeRule::default,
-            |rule| super::people::OutOfOfficeRule {
-                emojis: rule.emojis.clone(),
-                words: rule.words.clone(),
-            },
-        ),
-    ));
     let transport: Arc<dyn Transport> =
         Arc::new(SlackTransport::new(bot_api, engine.store().clone(), clock));
     tracing::info!(team = %identity.team_id, bot = %identity.user_id, socket_mode = socket_mode.is_some(), "Slack connected");

@@ -71,6 +71,8 @@ struct UserInfo {
 #[derive(Deserialize)]
 struct SlackUser {
     #[serde(default)]
+    id: String,
+    #[serde(default)]
     name: String,
     tz: Option<String>,
     #[serde(default)]
@@ -170,7 +172,36 @@ impl People {
             Ok(info) => info,
             Err(e) => return Ok(Err(e)),
         };
-        let user = info.user;
+        Ok(Ok(self.apply(person, info.user).await?))
+    }
+
+    /// A `user_change` event (a status, a name, a deactivation): applied to the person at once, so an
+    /// out-of-office status set this morning stops today's nudges (the daily sweep stays as a safety net).
+    /// `Ok(None)` when the user is nobody Amplifier knows in `workspace`; else whether they are now out of office.
+    pub async fn on_user_change(
+        &self,
+        workspace: &str,
+        user: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<Option<bool>, StoreError> {
+        let Ok(user) = serde_json::from_value::<SlackUser>(user.clone()) else {
+            return Ok(None);
+        };
+        let Some(person) = self
+            .store
+            .person_by_platform_id(Platform::Slack, workspace, &user.id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id = user.id.clone();
+        let out = self.apply(&person, user).await?;
+        self.asked().insert(id, now);
+        Ok(Some(out))
+    }
+
+    /// Stores what Slack says of a person: name, zone (only when they set none), out of office.
+    async fn apply(&self, person: &Person, user: SlackUser) -> Result<bool, StoreError> {
         let profile = user.profile.unwrap_or_default();
         let name = [
             profile.display_name.as_str(),
@@ -201,7 +232,7 @@ impl People {
         if out != person.out_of_office {
             self.store.set_person_out_of_office(person.id, out).await?;
         }
-        Ok(Ok(out))
+        Ok(out)
     }
 }
 

@@ -46,6 +46,8 @@ pub enum PayloadKind {
 /// Turns payloads into engine calls.
 pub struct Receiver {
     engine: Arc<Engine>,
+    /// Applies `user_change` events (statuses) to people at once.
+    people: Arc<super::people::People>,
     clock: Arc<dyn Clock>,
     /// Our own user id (from auth.test): our own messages are never a reply.
     bot_user: String,
@@ -55,12 +57,14 @@ pub struct Receiver {
 impl Receiver {
     pub fn new(
         engine: Arc<Engine>,
+        people: Arc<super::people::People>,
         clock: Arc<dyn Clock>,
         bot_user: String,
         wake: Arc<Notify>,
     ) -> Receiver {
         Receiver {
             engine,
+            people,
             clock,
             bot_user,
             wake,
@@ -98,6 +102,12 @@ impl Receiver {
 
     /// Applies a payload, waiting at most [`ACK_WITHIN`].
     pub async fn receive(&self, kind: PayloadKind, payload: &serde_json::Value) -> Outcome {
+        if kind == PayloadKind::EventsApi
+            && payload["type"] == "event_callback"
+            && payload["event"]["type"] == "user_change"
+        {
+            return self.user_changed(payload).await;
+        }
         match self.event(kind, payload) {
             Ok(Some(event)) => self.apply(event).await,
             Ok(None) => Outcome::Ignored,
@@ -105,6 +115,27 @@ impl Receiver {
                 // Acknowledged anyway: a payload we cannot read will not become readable by redelivery.
                 tracing::warn!(error = %e, "ignored a Slack payload");
                 Outcome::Ignored
+            }
+        }
+    }
+
+    /// A person's profile changed (their status, say): stored at once. Not an engine event: it changes no
+    /// routine state by itself, and a redelivery applies the same profile again.
+    async fn user_changed(&self, payload: &serde_json::Value) -> Outcome {
+        let workspace = payload["team_id"].as_str().unwrap_or_default();
+        match self
+            .people
+            .on_user_change(workspace, &payload["event"]["user"], self.clock.now())
+            .await
+        {
+            Ok(Some(out)) => {
+                tracing::debug!(out_of_office = out, "a person's Slack profile changed");
+                Outcome::Applied
+            }
+            Ok(None) => Outcome::Ignored,
+            Err(e) => {
+                tracing::error!(error = %e, "a Slack profile change could not be stored; Slack will deliver it again");
+                Outcome::Failed(e.to_string())
             }
         }
     }

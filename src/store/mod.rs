@@ -509,6 +509,8 @@ pub trait Store: Send + Sync {
     /// brought no share of their post by that person, stopping at the first that did: the engine
     /// backs off members who stopped responding. A nudge still waiting for its share counts.
     async fn ignored_nudge_streak(&self, person: PersonId) -> Result<i64, StoreError>;
+    /// When the person's newest nudge was sent (`None`: never nudged). A backed-off member rests from then.
+    async fn last_nudge_sent(&self, person: PersonId) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// How many prompts the person got since `since` (inclusive): asks created for them, ask
     /// reminders, nudges sent and nudge reminders, each counted once. The weekly cap's meter.
     async fn touches_since(

@@ -278,6 +278,9 @@ pub const IGNORED_NUDGE_STREAK: &str = "SELECT COUNT(*) FROM nudges n \
          AND (m.sent_at > n.sent_at OR (m.sent_at = n.sent_at AND m.id > n.id)) \
          AND EXISTS (SELECT 1 FROM share_confirmations s \
              WHERE s.post_id = m.post_id AND s.person_id = m.person_id))";
+/// When the person's newest nudge went out.
+pub const LAST_NUDGE_SENT: &str =
+    "SELECT MAX(sent_at) FROM nudges WHERE person_id = $1 AND sent_at IS NOT NULL";
 /// Every prompt the person got since `$2`: asks, ask reminders, nudges, nudge reminders; each
 /// counted once, by the instant it went out.
 pub const TOUCHES_SINCE: &str = "SELECT \

@@ -1537,6 +1537,16 @@ impl Store for SqliteStore {
         Ok(streak)
     }
 
+    async fn last_nudge_sent(&self, person: PersonId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let mut w = self.read().await?;
+        let last: Option<DateTime<Utc>> = sqlx::query_scalar(sql::LAST_NUDGE_SENT)
+            .bind(person)
+            .fetch_one(w.conn())
+            .await?;
+        w.done().await?;
+        Ok(last)
+    }
+
     async fn touches_since(
         &self,
         person: PersonId,
