@@ -575,6 +575,7 @@ fn run_registers_the_command_and_delivers_prompts_to_discord() -> Result<(), Fai
         amplifier::clock::SystemClock,
     )));
     let dir = tempfile::tempdir()?;
+    let awake = awake_now();
     let config = format!(
         r#"[log]
 format = "json"
@@ -594,6 +595,7 @@ self_approval = true
 share_channel = "1100000000000000006"
 time_zone = "UTC"
 prompt_schedule = "* * * * *"
+{awake}
 "#,
         fake.base_url
     );
@@ -669,6 +671,7 @@ fn run_on_fake_slack(level: &str, until: fn(&str) -> bool) -> Result<String, Fai
         (fake, socket)
     });
     let dir = tempfile::tempdir()?;
+    let awake = awake_now();
     let config = format!(
         r#"[log]
 format = "json"
@@ -688,6 +691,7 @@ self_approval = true
 share_channel = "C0AMPLIFY1"
 time_zone = "UTC"
 prompt_schedule = "* * * * *"
+{awake}
 "#,
         fake.api_url
     );
@@ -848,4 +852,15 @@ fn export_writes_json_and_csv_and_names_unknown_teams() -> Result<(), Failed> {
         text(&missing).1
     );
     Ok(())
+}
+
+/// Team keys that keep the current wall-clock time inside everyone's working hours (quiet hours set hours away,
+/// weekends allowed), so a test on the system clock gets its prompt whenever it runs.
+fn awake_now() -> String {
+    let now = chrono::Utc::now();
+    format!(
+        "quiet_hours = {{ start = \"{}\", end = \"{}\" }}\nweekends = \"allow\"",
+        (now + chrono::Duration::hours(6)).format("%H:00"),
+        (now + chrono::Duration::hours(8)).format("%H:00")
+    )
 }

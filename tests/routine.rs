@@ -51,6 +51,15 @@ const CASES: &[(&str, Case)] = &[
         "a_member_who_lets_three_nudges_pass_rests_then_is_asked_again",
         |s| Box::pin(a_member_who_lets_three_nudges_pass_rests_then_is_asked_again(s)),
     ),
+    ("a_team_zone_prompt_waits_for_each_leaders_morning", |s| {
+        Box::pin(a_team_zone_prompt_waits_for_each_leaders_morning(s))
+    }),
+    ("a_review_request_waits_for_the_approvers_morning", |s| {
+        Box::pin(a_review_request_waits_for_the_approvers_morning(s))
+    }),
+    ("with_urgent_reviews_a_review_request_goes_at_once", |s| {
+        Box::pin(with_urgent_reviews_a_review_request_goes_at_once(s))
+    }),
     ("a_post_waits_for_its_publish_slot_or_publish_now", |s| {
         Box::pin(a_post_waits_for_its_publish_slot_or_publish_now(s))
     }),
@@ -652,7 +661,9 @@ async fn the_weekly_cap_is_respected(store: Arc<dyn Store>) -> anyhow::Result<()
 async fn a_pasted_link_from_another_site_is_refused_and_nothing_is_lost(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
-    let mut w = world(store, TEAM, monday()).await?;
+    // 08:55 in Berlin, before the approver's day: review traffic goes at once for this test.
+    let team = TEAM.replace("networks =", "urgent_reviews = true\nnetworks =");
+    let mut w = world(store, &team, monday()).await?;
     publish_now(&mut w).await?;
     let out = w
         .as_("alice", &["https://evil.example/linkedin.com/posts/x"])
@@ -768,7 +779,7 @@ async fn a_post_waits_for_its_publish_slot_or_publish_now(
 ) -> anyhow::Result<()> {
     let team = TEAM.replace(
         "networks =",
-        "publish_mode = \"team_shares_text\"\npublish_schedule = \"0 10 * * Tue\"\nnetworks =",
+        "publish_mode = \"team_shares_text\"\npublish_schedule = \"0 10 * * Tue\"\nurgent_reviews = true\nnetworks =",
     );
     let mut w = world(store, &team, monday()).await?;
     w.as_(
@@ -925,9 +936,10 @@ async fn publish_and_share(w: &mut World, text: &str, sharer: &str) -> anyhow::R
 async fn the_digest_counts_streaks_unless_the_team_turns_the_leaderboard_off(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
+    // Reviews happen on a Sunday here: review traffic goes at once.
     let team = TEAM.replace(
         "networks =",
-        "publish_mode = \"team_shares_text\"\nnetworks =",
+        "publish_mode = \"team_shares_text\"\nurgent_reviews = true\nnetworks =",
     );
     // Tuesday 2026-12-01 10:00 UTC; digests on Fridays at 16:00 Berlin.
     let mut w = world(
@@ -1029,6 +1041,87 @@ async fn a_member_who_lets_three_nudges_pass_rests_then_is_asked_again(
         .filter(|e| e.action == "nudge.backed_off" && e.detail_json.contains("\"erin\""))
         .count();
     assert_eq!(erin_rested, 2, "weeks 4 and 6");
+    Ok(())
+}
+
+/// The team asks at 09:00 in Berlin (`prompt_zone = "team"`); Bob, in New York, gets his question when his
+/// day starts there, not at 03:00.
+async fn a_team_zone_prompt_waits_for_each_leaders_morning(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    // Sunday 2026-11-29 12:00 UTC.
+    let mut w = world(
+        store,
+        TEAM,
+        Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap(),
+    )
+    .await?;
+    w.as_("bob", &["/amplify timezone America/New_York"])
+        .await?;
+    // Monday 08:10 UTC: 09:10 in Berlin, 03:10 in New York.
+    let berlin = w.advance("20h10m").await?;
+    assert_eq!(dms_to(&berlin, "alice").len(), 1, "{berlin}");
+    assert!(
+        dms_to(&berlin, "bob").is_empty(),
+        "03:10 in New York: {berlin}"
+    );
+    // 13:59 UTC is 08:59 in New York: still nothing; 14:00 is 09:00.
+    let early = w.advance("5h49m").await?;
+    assert!(dms_to(&early, "bob").is_empty(), "{early}");
+    let morning = w.advance("1m").await?;
+    let bob = dms_to(&morning, "bob");
+    assert!(
+        bob.len() == 1 && bob[0].contains("Your question this week"),
+        "{morning}"
+    );
+    Ok(())
+}
+
+/// Alice submits at 08:55 in Berlin: Carol's review card waits for 09:00, her start of day, while Alice's own
+/// answer comes at once.
+async fn a_review_request_waits_for_the_approvers_morning(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let mut w = world(store.clone(), TEAM, monday()).await?;
+    let out = w
+        .as_(
+            "alice",
+            &["/amplify draft Early thoughts.", "/click Submit for review"],
+        )
+        .await?;
+    assert!(dms_to(&out, "carol").is_empty(), "08:55 in Berlin: {out}");
+    let morning = w.advance("5m").await?;
+    assert!(
+        dms_to(&morning, "carol")
+            .iter()
+            .any(|d| d.contains("Early thoughts.")),
+        "{morning}"
+    );
+
+    Ok(())
+}
+
+/// The same at 08:55 with `urgent_reviews = true`: the card goes at once.
+async fn with_urgent_reviews_a_review_request_goes_at_once(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let team = TEAM.replace("networks =", "urgent_reviews = true\nnetworks =");
+    let mut w = world(store, &team, monday()).await?;
+    let out = w
+        .as_(
+            "alice",
+            &[
+                "/amplify draft Urgent thoughts.",
+                "/click Submit for review",
+            ],
+        )
+        .await?;
+    assert!(
+        dms_to(&out, "carol")
+            .iter()
+            .any(|d| d.contains("Urgent thoughts.")),
+        "{out}"
+    );
     Ok(())
 }
 

@@ -295,6 +295,10 @@ pub struct TeamConfig {
     /// Whether the digest names top amplifiers and share streaks (some teams find them motivating, others noisy).
     #[serde(default = "default_true")]
     pub leaderboard: bool,
+    /// Review traffic (requests to approvers, decisions and post kits to authors) goes at once, even outside
+    /// the recipient's working hours. Default: false (it waits for their morning, like everything else).
+    #[serde(default)]
+    pub urgent_reviews: bool,
     /// `default` (built in) or a path to a TOML prompt pack, relative to the config file (see `bots/prompts/`).
     #[serde(default = "default_prompt_pack")]
     pub prompt_pack: String,

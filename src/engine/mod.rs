@@ -91,6 +91,16 @@ impl TeamCtx {
     }
 }
 
+/// When a message that someone else's action caused (a review request, a decision on a draft, a post kit) may
+/// reach `to`: at once when it answers their own action or the team set `urgent_reviews`, else at the start of
+/// their working hours if they are outside them now.
+pub fn colleague_instant(turn: &Turn<'_>, ctx: &TeamCtx, to: &Person) -> Option<DateTime<Utc>> {
+    if ctx.settings.urgent_reviews || turn.actor().is_some_and(|p| p.id == to.id) {
+        return None;
+    }
+    Some(ctx.working_hours_of(to).next_allowed(turn.now()))
+}
+
 /// Whether a person is away (paused until a later date, or out of office) at `now`.
 pub fn is_away(person: &Person, now: DateTime<Utc>) -> bool {
     person.out_of_office || person.paused_until.is_some_and(|until| until > now)

@@ -91,8 +91,10 @@ pub async fn open_rounds(
                     tx.record_prompt_seen(leader.id, p.id, ctx.team.id, Some(opened.round), now)
                         .await?;
                 }
+                // The question waits for the leader's own hours (a team-zone slot can be night elsewhere).
+                let asked_at = ctx.working_hours_of(leader).next_allowed(now);
                 if ctx.settings.reminder_count > 0 {
-                    let at = now
+                    let at = asked_at
                         + Duration::from_std(ctx.settings.reminder_after.0)
                             .unwrap_or(Duration::hours(24));
                     tx.set_ask_remind_at(ask_id, Some(at), now).await?;
@@ -108,7 +110,7 @@ pub async fn open_rounds(
                     Destination::Person(leader.platform_user_id.clone()),
                     prompt_message(ask_id.0, question, &ctx.team.name),
                     Lane::Bulk,
-                    None,
+                    Some(asked_at),
                 );
                 turn.audit(Some(ctx.team.id), "ask.sent", &format!("ask:{}", ask_id.0), serde_json::json!({ "person": leader.platform_user_id, "prompt": prompt.as_ref().map(|p| p.key.clone()) })).await?;
                 asks += 1;

@@ -49,6 +49,9 @@ pub async fn on_approved(
         return Ok(());
     };
     let author = store.person(draft.author_id).await?;
+    let kit_at = author
+        .as_ref()
+        .and_then(|a| super::colleague_instant(turn, ctx, a));
     let author_id = author.map(|a| a.platform_user_id).unwrap_or_default();
     match ctx.settings.publish_mode {
         PublishMode::LeaderPostsFirst => {
@@ -59,7 +62,7 @@ pub async fn on_approved(
                 Destination::Person(author_id),
                 post_kit(ctx, &post),
                 Lane::Interactive,
-                None,
+                kit_at,
             );
             turn.reply(
                 "Approved. The author gets a post kit to publish it on their own profile first.",

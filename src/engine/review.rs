@@ -74,7 +74,7 @@ pub async fn request_review(
             Destination::Person(reviewer.platform_user_id.clone()),
             message,
             Lane::Interactive,
-            None,
+            super::colleague_instant(turn, ctx, &reviewer),
         );
     }
     Ok(reviewers.len())
@@ -262,10 +262,10 @@ pub async fn on_action(
                     None,
                     ctx.team.platform,
                     &ctx.team.workspace_id,
-                    Destination::Person(author.platform_user_id),
+                    Destination::Person(author.platform_user_id.clone()),
                     message,
                     Lane::Interactive,
-                    None,
+                    super::colleague_instant(turn, &ctx, &author),
                 );
             }
             turn.reply("Sent to the author.");
@@ -279,10 +279,10 @@ pub async fn on_action(
                     None,
                     ctx.team.platform,
                     &ctx.team.workspace_id,
-                    Destination::Person(author.platform_user_id),
+                    Destination::Person(author.platform_user_id.clone()),
                     message,
                     Lane::Interactive,
-                    None,
+                    super::colleague_instant(turn, &ctx, &author),
                 );
             }
             turn.reply("Rejected. I told the author.");

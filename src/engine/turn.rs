@@ -63,6 +63,11 @@ impl<'a> Turn<'a> {
     }
 
     /// The person acting. Only called from event handlers.
+    /// The person who acted, if this turn answers an event (none on a clock tick).
+    pub fn actor(&self) -> Option<&Person> {
+        self.person.as_ref()
+    }
+
     pub fn person(&self) -> &Person {
         self.person
             .as_ref()
