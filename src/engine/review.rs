@@ -74,7 +74,7 @@ pub async fn request_review(
             Destination::Person(reviewer.platform_user_id.clone()),
             message,
             Lane::Interactive,
-            super::colleague_instant(turn, ctx, &reviewer),
+            super::colleague_instant(turn, ctx, reviewer),
         );
     }
     Ok(reviewers.len())
