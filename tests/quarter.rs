@@ -235,7 +235,11 @@ async fn quarter() -> anyhow::Result<()> {
         for m in &people {
             match m.persona {
                 Persona::Vacation if now == vacation.0 => {
-                    let until = vacation.1.with_timezone(&m.zone).format("%Y-%m-%d").to_string();
+                    let until = vacation
+                        .1
+                        .with_timezone(&m.zone)
+                        .format("%Y-%m-%d")
+                        .to_string();
                     run.act(&m.id, &[&format!("/amplify pause until {until}")])
                         .await?;
                 }
@@ -325,7 +329,9 @@ async fn quarter() -> anyhow::Result<()> {
                 to: Destination::Channel(_),
                 ..
             } => {
-                if row.idempotency_key.ends_with(":channel") && row.idempotency_key.starts_with("digest:") {
+                if row.idempotency_key.ends_with(":channel")
+                    && row.idempotency_key.starts_with("digest:")
+                {
                     *digests.entry(week_of(row.not_before, berlin)).or_default() += 1;
                 }
                 continue;
@@ -374,7 +380,10 @@ async fn quarter() -> anyhow::Result<()> {
         if key.starts_with("ask:") && key.ends_with(":prompt") {
             *prompts.entry((m.id.clone(), week)).or_default() += 1;
         }
-        if key.starts_with("nudge:") && !key.ends_with(":reminder") && row.status == OutboxStatus::Sent {
+        if key.starts_with("nudge:")
+            && !key.ends_with(":reminder")
+            && row.status == OutboxStatus::Sent
+        {
             nudged.entry(m.id.clone()).or_default().push(due);
         }
     }
@@ -405,7 +414,11 @@ async fn quarter() -> anyhow::Result<()> {
         let mut at = nudged.get(&m.id).cloned().unwrap_or_default();
         at.sort();
         if at.len() < 4 {
-            problems.push(format!("{} (never shares) was nudged {} times", m.id, at.len()));
+            problems.push(format!(
+                "{} (never shares) was nudged {} times",
+                m.id,
+                at.len()
+            ));
             continue;
         }
         let gap = at[3] - at[2];
@@ -435,7 +448,10 @@ async fn quarter() -> anyhow::Result<()> {
         e.1 = e.1.max(max);
     }
     for (persona, (total, max)) in &per_persona {
-        let count = people.iter().filter(|m| format!("{:?}", m.persona) == *persona).count();
+        let count = people
+            .iter()
+            .filter(|m| format!("{:?}", m.persona) == *persona)
+            .count();
         println!(
             "{persona}: {:.2} bot-initiated DMs per person per week (max {max} in a week), {count} people",
             *total as f64 / count as f64 / WEEKS as f64
@@ -446,7 +462,12 @@ async fn quarter() -> anyhow::Result<()> {
         problems.is_empty(),
         "{} broken promises:\n{}",
         problems.len(),
-        problems.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+        problems
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     Ok(())
 }

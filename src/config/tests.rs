@@ -320,3 +320,27 @@ fn role_post_needs_an_opt_in_role_of_the_platforms_shape() {
         "{problems:#?}"
     );
 }
+
+#[test]
+fn share_channel_members_are_refused_on_discord_with_what_to_write() {
+    let text = r#"
+[discord]
+bot_token = "t"
+application_id = "1100000000000000001"
+[[teams]]
+name = "Community"
+platform = "discord"
+workspace_id = "1100000000000000002"
+leaders = ["1100000000000000003"]
+self_approval = true
+members = "share_channel"
+share_channel = "1100000000000000006"
+time_zone = "UTC"
+"#;
+    let problem = only_problem(text);
+    assert_eq!(problem.key, "teams[0].members");
+    assert!(
+        problem.message.contains("Slack only") && problem.message.contains("role_post"),
+        "{problem:?}"
+    );
+}

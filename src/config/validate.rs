@@ -249,6 +249,14 @@ fn check_team(
             check_id(p, IdKind::User, format!("{key}.members[{j}]"), id, problems);
         }
     }
+    if team.members == Members::ShareChannel && p == Platform::Discord {
+        // Listing a channel's members needs Discord's privileged member intent and a page per 1,000 members:
+        // Amplifier does not read it, so the team would silently nudge nobody.
+        problems.add(
+            format!("{key}.members"),
+            "\"share_channel\" works on Slack only: on Discord list the members' ids (members = [\"…\"]), or use              nudge = \"role_post\" with opt_in_role, where whoever shares from the server joins the team and              members opt in with /amplify join",
+        );
+    }
     if team.approvers.is_empty() && !team.self_approval {
         problems.add(
             format!("{key}.approvers"),

@@ -107,6 +107,55 @@ mod tests {
         assert!(defs[0]["options"].as_array().unwrap().len() <= 25);
     }
 
+    /// The grammar, Discord's definitions and Slack's usage hint cannot drift: every command word is a
+    /// subcommand of `/amplify` on Discord (flattening back into that word) and named in Slack's hint.
+    #[test]
+    fn every_word_of_the_grammar_is_reachable_on_every_platform() {
+        let defs: Value = serde_json::from_str(COMMANDS_JSON).unwrap();
+        let subcommands: Vec<&str> = defs[0]["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        let manifest: Value =
+            serde_json::from_str(include_str!("../../bots/slack/manifest.json")).unwrap();
+        let hint = manifest["features"]["slash_commands"][0]["usage_hint"]
+            .as_str()
+            .unwrap();
+        for verb in crate::chat::command::VERBS {
+            assert!(
+                subcommands.contains(verb),
+                "/amplify {verb} is missing from bots/discord/commands.json"
+            );
+            let pressed =
+                json!({"name": "amplify", "options": [{"type": 1, "name": verb, "options": []}]});
+            assert_eq!(flatten(&pressed), *verb);
+            assert!(
+                hint.split('|')
+                    .any(|w| w.split_whitespace().next() == Some(verb)),
+                "{verb} is missing from the Slack manifest's usage hint"
+            );
+        }
+        for sub in &subcommands {
+            assert!(
+                crate::chat::command::VERBS.contains(sub),
+                "{sub} in commands.json is no word of the grammar"
+            );
+        }
+        // The editor takes 3,000 characters; the command's text takes as many.
+        let draft = defs[0]["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == "draft")
+            .unwrap();
+        assert_eq!(
+            draft["options"][0]["max_length"],
+            crate::engine::prompts::INSIGHT_MAX
+        );
+    }
+
     #[test]
     fn invocations_flatten_into_the_grammars_words() {
         let pause = json!({"name": "amplify", "options": [

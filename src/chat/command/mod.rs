@@ -185,7 +185,7 @@ impl fmt::Display for CommandError {
 impl std::error::Error for CommandError {}
 
 /// The command words, in help order; `closest` suggests among them.
-const VERBS: &[&str] = &[
+pub const VERBS: &[&str] = &[
     "help",
     "status",
     "draft",
