@@ -23,7 +23,7 @@ use amplifier::config::Config;
 use amplifier::domain::working_hours::WorkingHours;
 use amplifier::engine::Engine;
 use amplifier::shell::Shell;
-use amplifier::store::{OutboxId, OutboxStatus, Platform, Store};
+use amplifier::store::{OutboxId, OutboxStatus, Platform};
 use chrono::{DateTime, Datelike, Duration as Span, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, HashMap, HashSet};
