@@ -164,6 +164,45 @@ fn rows_on_time(rt: &tokio::runtime::Runtime, url: &str, at_least: usize) -> Res
     Ok(())
 }
 
+/// A run of the binary on the system clock: its config is the logging and database part, `platform_and_team`,
+/// then [`team_keys`] for a prompt slot 3 s from now and a digest 14 s after it. `week` plays the people's part
+/// (given the two slots); the binary is then stopped with SIGTERM and must exit cleanly. A failed week carries
+/// the bot's last log lines. Returns the database URL and the folder that holds it.
+fn on_the_binary(
+    name: &str,
+    platform_and_team: &str,
+    week: impl FnOnce(&mut Running, DateTime<Utc>, DateTime<Utc>) -> Result<(), Failed>,
+) -> Result<(String, tempfile::TempDir), Failed> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("amplifier.db").display());
+    let prompt = slot_after(Span::seconds(3));
+    let digest = prompt + Span::seconds(14);
+    let config = format!(
+        "[log]\nformat = \"json\"\nlevel = \"amplifier=debug,info\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+         [database]\nurl = \"{url}\"\n{platform_and_team}{}",
+        team_keys(prompt, digest)
+    );
+    let path = binary::write_config(dir.path(), &config);
+    println!("binary: {}", binary::amplifier_binary().display());
+    let mut run = Running::start(name, &path, "", &[])?;
+    let outcome = week(&mut run, prompt, digest);
+    let (exit, _, log) = run.terminate(Duration::from_secs(20))?;
+    if let Err(e) = outcome {
+        return Err(format!("{e}\n--- the bot's last log lines:\n{}", tail(&log, 40)).into());
+    }
+    if !exit.success() {
+        return Err(format!("{name} did not exit cleanly: {exit:?}").into());
+    }
+    Ok((url, dir))
+}
+
+fn quoted(ids: &[&str]) -> String {
+    ids.iter()
+        .map(|m| format!("\"{m}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 // ---------------------------------------------------------------- Slack
 
 struct SlackWorld {
@@ -256,34 +295,21 @@ fn slack_on_the_wall_clock() -> Result<(), Failed> {
         let socket = fake.socket_mode().await;
         (fake, socket)
     });
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("amplifier.db").display());
-    let prompt = slot_after(Span::seconds(3));
-    let digest = prompt + Span::seconds(14);
-    let members: Vec<String> = SLACK_MEMBERS.iter().map(|m| format!("\"{m}\"")).collect();
-    let config = format!(
-        "[log]\nformat = \"json\"\nlevel = \"amplifier=debug,info\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
-         [database]\nurl = \"{url}\"\n[slack]\nbot_token = \"{BOT_TOKEN}\"\napp_token = \"{APP_TOKEN}\"\n\
-         api_base_url = \"{}\"\n[[teams]]\nname = \"Leadership\"\nplatform = \"slack\"\nworkspace_id = \"{TEAM}\"\n\
-         leaders = [\"{SLACK_LEADER}\"]\nmembers = [{}]\nshare_channel = \"{SLACK_SHARE}\"\n{}",
+    let team = format!(
+        "[slack]\nbot_token = \"{BOT_TOKEN}\"\napp_token = \"{APP_TOKEN}\"\napi_base_url = \"{}\"\n\
+         [[teams]]\nname = \"Leadership\"\nplatform = \"slack\"\nworkspace_id = \"{TEAM}\"\n\
+         leaders = [\"{SLACK_LEADER}\"]\nmembers = [{}]\nshare_channel = \"{SLACK_SHARE}\"\n",
         fake.api_url,
-        members.join(", "),
-        team_keys(prompt, digest)
+        quoted(&SLACK_MEMBERS)
     );
-    let path = binary::write_config(dir.path(), &config);
-    println!("binary: {}", binary::amplifier_binary().display());
-    let mut run = Running::start("slack", &path, "", &[])?;
     let mut w = SlackWorld {
         fake,
         socket,
         events: 0,
     };
-    let outcome = slack_week(&mut w, &mut run, prompt, digest);
-    let (exit, _, log) = run.terminate(Duration::from_secs(20))?;
-    if let Err(e) = outcome {
-        return Err(format!("{e}\n--- the bot's last log lines:\n{}", tail(&log, 40)).into());
-    }
-    assert!(exit.success(), "graceful exit: {exit:?}");
+    let (url, _dir) = on_the_binary("slack", &team, |run, prompt, digest| {
+        slack_week(&mut w, run, prompt, digest)
+    })?;
     assert_eq!(w.fake.violations(), Vec::<String>::new());
     // The prompt, two previews, the edited preview, the review card, the post, four nudges, the digests.
     rows_on_time(&rt, &url, 10)?;
@@ -486,30 +512,17 @@ fn discord_on_the_wall_clock() -> Result<(), Failed> {
     let clock: Arc<dyn amplifier::clock::Clock> = Arc::new(amplifier::clock::SystemClock);
     let fake = rt.block_on(FakeDiscord::start(clock));
     fake.gateway.join_guild(GUILD);
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("amplifier.db").display());
-    let prompt = slot_after(Span::seconds(3));
-    let digest = prompt + Span::seconds(14);
-    let members: Vec<String> = DISCORD_MEMBERS.iter().map(|m| format!("\"{m}\"")).collect();
-    let config = format!(
-        "[log]\nformat = \"json\"\nlevel = \"amplifier=debug,info\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
-         [database]\nurl = \"{url}\"\n[discord]\nbot_token = \"test-token\"\napplication_id = \"{APPLICATION_ID}\"\n\
-         api_base_url = \"{}\"\n[[teams]]\nname = \"Community\"\nplatform = \"discord\"\nworkspace_id = \"{GUILD}\"\n\
-         leaders = [\"{DISCORD_LEADER}\"]\nmembers = [{}]\nshare_channel = \"{DISCORD_SHARE}\"\n{}",
+    let team = format!(
+        "[discord]\nbot_token = \"test-token\"\napplication_id = \"{APPLICATION_ID}\"\napi_base_url = \"{}\"\n\
+         [[teams]]\nname = \"Community\"\nplatform = \"discord\"\nworkspace_id = \"{GUILD}\"\n\
+         leaders = [\"{DISCORD_LEADER}\"]\nmembers = [{}]\nshare_channel = \"{DISCORD_SHARE}\"\n",
         fake.base_url,
-        members.join(", "),
-        team_keys(prompt, digest)
+        quoted(&DISCORD_MEMBERS)
     );
-    let path = binary::write_config(dir.path(), &config);
-    println!("binary: {}", binary::amplifier_binary().display());
-    let mut run = Running::start("discord", &path, "", &[])?;
     let mut w = DiscordWorld { fake, ids: 0 };
-    let outcome = discord_week(&mut w, &mut run, prompt, digest);
-    let (exit, _, log) = run.terminate(Duration::from_secs(20))?;
-    if let Err(e) = outcome {
-        return Err(format!("{e}\n--- the bot's last log lines:\n{}", tail(&log, 40)).into());
-    }
-    assert!(exit.success(), "graceful exit: {exit:?}");
+    let (url, _dir) = on_the_binary("discord", &team, |run, prompt, digest| {
+        discord_week(&mut w, run, prompt, digest)
+    })?;
     assert_eq!(w.fake.violations(), Vec::<String>::new());
     assert_eq!(w.fake.late_interactions(), Vec::<String>::new());
     rows_on_time(&rt, &url, 8)?;
