@@ -143,8 +143,8 @@ async fn until_stopped(mut stopped: watch::Receiver<bool>) {
 }
 
 /// Connects the configured platforms. Slack: Socket Mode (or the HTTP events routes on `http.listen`), the
-/// daily people sync, and the transport. Discord: the `/amplify` command is registered in each Discord team's
-/// server (idempotently), the gateway delivers events to the engine. Every event an adapter applies wakes
+/// daily people sync, and the transport. Discord: the `/amplify` command is registered globally
+/// (idempotently), the gateway delivers events to the engine. Every event an adapter applies wakes
 /// delivery, so replies and forms go out at once (forms must answer within the platforms' 3 seconds).
 async fn connect_platforms(
     config: &Config,
@@ -202,20 +202,15 @@ async fn connect_platforms(
         if let (Some(token), Some(app)) = (&discord.bot_token, &discord.application_id) {
             let rest = crate::discord::rest::Rest::new(&discord.api_base_url, token.expose())
                 .map_err(anyhow::Error::msg)?;
-            for team in config
+            let guilds: Vec<&str> = config
                 .teams
                 .iter()
                 .filter(|t| t.platform == Platform::Discord)
-            {
-                crate::discord::commands::register(&rest, app, Some(&team.workspace_id))
-                    .await
-                    .map_err(|e| {
-                        anyhow::anyhow!(
-                            "registering /amplify in Discord server {}: {e}",
-                            team.workspace_id
-                        )
-                    })?;
-            }
+                .map(|t| t.workspace_id.as_str())
+                .collect();
+            crate::discord::commands::register(&rest, app, &guilds)
+                .await
+                .map_err(|e| anyhow::anyhow!("registering /amplify with Discord: {e}"))?;
             let interactions = Arc::new(crate::discord::interactions::Interactions::default());
             platforms
                 .transports

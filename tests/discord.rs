@@ -521,13 +521,10 @@ async fn commands_register_idempotently_and_match_the_spec(
     let w = world(store).await?;
     let rest = Rest::new(&w.fake.base_url, "t").map_err(anyhow::Error::msg)?;
     use amplifier::discord::commands::register;
-    register(&rest, APPLICATION_ID, Some(WS))
+    register(&rest, APPLICATION_ID, &[WS])
         .await
         .map_err(anyhow::Error::msg)?;
-    register(&rest, APPLICATION_ID, Some(WS))
-        .await
-        .map_err(anyhow::Error::msg)?;
-    register(&rest, APPLICATION_ID, None)
+    register(&rest, APPLICATION_ID, &[WS])
         .await
         .map_err(anyhow::Error::msg)?;
     assert_eq!(w.fake.violations(), Vec::<String>::new());
@@ -537,18 +534,22 @@ async fn commands_register_idempotently_and_match_the_spec(
         .into_iter()
         .filter(|r| r.method == "PUT")
         .collect();
-    assert_eq!(puts.len(), 3);
+    // Each start: the global definitions, then the server's own list emptied (earlier versions registered there).
+    let global = format!("/applications/{APPLICATION_ID}/commands");
+    let guild = format!("/applications/{APPLICATION_ID}/guilds/{WS}/commands");
+    let paths: Vec<&str> = puts.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, [&global, &guild, &global, &guild]);
     assert_eq!(
-        puts[0].path,
-        format!("/applications/{APPLICATION_ID}/guilds/{WS}/commands")
-    );
-    assert_eq!(
-        puts[0].body, puts[1].body,
+        puts[0].body, puts[2].body,
         "the same definitions every time"
     );
-    assert_eq!(
-        puts[2].path,
-        format!("/applications/{APPLICATION_ID}/commands")
-    );
+    assert_eq!(puts[1].body, json!([]));
+    // `/amplify` works in servers and in the bot's DM (where leaders answer); the message command in servers.
+    let amplify = &puts[0].body[0];
+    assert_eq!(amplify["name"], "amplify");
+    assert_eq!(amplify["contexts"], json!([0, 1]));
+    assert_eq!(amplify["integration_types"], json!([0]));
+    assert!(amplify.get("dm_permission").is_none(), "deprecated");
+    assert_eq!(puts[0].body[1]["contexts"], json!([0]));
     Ok(())
 }

@@ -137,7 +137,7 @@ impl Rig {
             }
             if setup.register_commands {
                 let rest = amplifier::discord::rest::Rest::new(&discord.base_url, DISCORD_TOKEN)?;
-                amplifier::discord::commands::register(&rest, APPLICATION_ID, Some(GUILD)).await?;
+                amplifier::discord::commands::register(&rest, APPLICATION_ID, &[GUILD]).await?;
             }
             let store = amplifier::store::open(&db_url)
                 .await
@@ -334,9 +334,10 @@ fn healthy() -> Result<(), Failed> {
     // Doctor reads; it registers nothing and sends nothing.
     let requests = rig.discord.requests();
     let writes: Vec<_> = requests.iter().filter(|r| r.method != "GET").collect();
+    // The rig registered: the global commands, and the server's old list emptied.
     assert_eq!(
         writes.len(),
-        1,
+        2,
         "only the rig's registration writes: {writes:?}"
     );
     assert!(rig.slack.calls("chat.postMessage").is_empty());

@@ -13,21 +13,34 @@ pub const DRAFT_FROM_MESSAGE: &str = "Draft an insight";
 /// Options whose name is part of the grammar (`pause until DATE`), not only their value.
 const KEYWORD_OPTIONS: &[&str] = &["until"];
 
-/// Registers the commands: guild-scoped when a guild is given (instant), global otherwise (may take an hour to
-/// show). A bulk overwrite (`PUT`): running it at every start changes nothing when nothing changed.
-pub async fn register(
-    rest: &Rest,
-    application_id: &str,
-    guild: Option<&str>,
-) -> Result<(), String> {
+/// Registers the commands globally, with `contexts` (servers, and the bot's DM for `/amplify`, where leaders
+/// answer their question: commands registered in a server never show there), then clears what earlier
+/// versions registered in each of `guilds` (a server would show both). Bulk overwrites (`PUT`): running it at
+/// every start changes nothing when nothing changed. Discord may take a few minutes to show a changed global
+/// command.
+pub async fn register(rest: &Rest, application_id: &str, guilds: &[&str]) -> Result<(), String> {
     let body: Value = serde_json::from_str(COMMANDS_JSON)
         .map_err(|e| format!("bots/discord/commands.json is not valid JSON: {e}"))?;
-    let path = match guild {
-        Some(g) => format!("/applications/{application_id}/guilds/{g}/commands"),
-        None => format!("/applications/{application_id}/commands"),
-    };
+    put(
+        rest,
+        &format!("/applications/{application_id}/commands"),
+        &body,
+    )
+    .await?;
+    for guild in guilds {
+        put(
+            rest,
+            &format!("/applications/{application_id}/guilds/{guild}/commands"),
+            &Value::Array(Vec::new()),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn put(rest: &Rest, path: &str, body: &Value) -> Result<(), String> {
     let answer = rest
-        .call(Method::PUT, &path, Some(&body))
+        .call(Method::PUT, path, Some(body))
         .await
         .map_err(|e| e.to_string())?;
     if answer.ok() {

@@ -240,12 +240,7 @@ async fn check_team(rest: &Rest, app_id: &str, team: &ConfiguredTeam<'_>) -> Vec
     }
 
     out.push(
-        match get(
-            rest,
-            &format!("/applications/{app_id}/guilds/{guild}/commands"),
-        )
-        .await
-        {
+        match get(rest, &format!("/applications/{app_id}/commands")).await {
             Ok(answer) if answer.ok() => commands(&t.name, &answer.body),
             Ok(answer) => Finding::fix(
                 AREA,
@@ -329,7 +324,7 @@ async fn check_team(rest: &Rest, app_id: &str, team: &ConfiguredTeam<'_>) -> Vec
     out
 }
 
-/// The registered guild commands against `bots/discord/commands.json`.
+/// The registered (global) commands against `bots/discord/commands.json`.
 fn commands(team: &str, registered: &Value) -> Finding {
     let wanted: Value = serde_json::from_str(super::commands::COMMANDS_JSON).unwrap_or(Value::Null);
     let registered = registered.as_array().map(Vec::as_slice).unwrap_or(&[]);
@@ -347,8 +342,8 @@ fn commands(team: &str, registered: &Value) -> Finding {
             Some(_) => {}
         }
     }
-    let fix = "start `amplifier run` once: it registers the commands in each Discord team's server at start \
-               (the bot needs the applications.commands scope there)";
+    let fix = "start `amplifier run` once: it registers the commands at start (globally: in servers and in the \
+               bot's DM; Discord may take a few minutes to show them)";
     if !missing.is_empty() {
         Finding::fix(
             AREA,

@@ -86,7 +86,7 @@ struct State {
     application_flags: u64,
     /// Servers the bot is in.
     guilds: HashMap<String, Guild>,
-    /// Registered guild commands by (application, guild), as Discord answers them.
+    /// Registered commands by (application, guild; "" for global ones), as Discord answers them.
     commands: HashMap<(String, String), Value>,
 }
 
@@ -648,7 +648,28 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
                 json!({"id": id, "content": body["content"], "flags": body["flags"]}),
             )
         }
-        ("PUT", ["applications", _app, "commands"]) => (200, body.clone()),
+        ("PUT", ["applications", app, "commands"]) => {
+            let mut registered = body.clone();
+            for command in registered.as_array_mut().into_iter().flatten() {
+                let id = snowflake(s);
+                command["id"] = json!(id);
+                command["application_id"] = json!(app);
+                command["version"] = json!(id);
+                if command.get("default_member_permissions").is_none() {
+                    command["default_member_permissions"] = Value::Null;
+                }
+            }
+            s.commands
+                .insert((app.to_string(), String::new()), registered.clone());
+            (200, registered)
+        }
+        ("GET", ["applications", app, "commands"]) if *app != "@me" => (
+            200,
+            s.commands
+                .get(&(app.to_string(), String::new()))
+                .cloned()
+                .unwrap_or_else(|| json!([])),
+        ),
         ("PUT", ["applications", app, "guilds", guild, "commands"]) => {
             let mut registered = body.clone();
             for command in registered.as_array_mut().into_iter().flatten() {
