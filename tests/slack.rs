@@ -380,11 +380,10 @@ async fn a_private_answer_in_a_channel_the_bot_is_not_in_goes_to_the_dm() {
     rig.assert_clean();
 }
 
-#[tokio::test]
-async fn a_modal_opens_with_the_interactions_trigger() {
-    let rig = rig().await;
-    let modal = Modal {
-        title: "Edit your draft for review".into(),
+/// The draft editor as the engine opens it (submit action `ed:7`).
+fn editor_modal(title: &str) -> Modal {
+    Modal {
+        title: title.into(),
         submit_label: "Save".into(),
         action: "ed:7".into(),
         inputs: vec![Input {
@@ -395,13 +394,23 @@ async fn a_modal_opens_with_the_interactions_trigger() {
             max_len: 4000,
             optional: false,
         }],
-    };
-    let open = |trigger: String| Outbound::OpenModal {
+    }
+}
+
+/// Opens `modal` for Alice in answer to the interaction `trigger`.
+fn open_modal(modal: Modal, trigger: String) -> Outbound {
+    Outbound::OpenModal {
         workspace_id: support::fake_slack::TEAM.to_string(),
         person: ALICE.into(),
         trigger,
-        modal: modal.clone(),
-    };
+        modal,
+    }
+}
+
+#[tokio::test]
+async fn a_modal_opens_with_the_interactions_trigger() {
+    let rig = rig().await;
+    let open = |trigger: String| open_modal(editor_modal("Edit your draft for review"), trigger);
     rig.enqueue("modal:ok", &open(trigger_key(&rig.fake.new_trigger())))
         .await;
     rig.enqueue("modal:not-an-interaction", &open("EvODHDEYBLVN".into()))
@@ -425,25 +434,7 @@ async fn a_modal_opens_with_the_interactions_trigger() {
 #[tokio::test]
 async fn a_form_too_late_to_open_becomes_a_dm_with_its_button_again() {
     let rig = rig().await;
-    let modal = Modal {
-        title: "Edit your draft".into(),
-        submit_label: "Save".into(),
-        action: "ed:7".into(),
-        inputs: vec![Input {
-            id: "text".into(),
-            label: "Your insight".into(),
-            initial: None,
-            multiline: true,
-            max_len: 3000,
-            optional: false,
-        }],
-    };
-    let open = |trigger: String| Outbound::OpenModal {
-        workspace_id: support::fake_slack::TEAM.to_string(),
-        person: ALICE.into(),
-        trigger,
-        modal: modal.clone(),
-    };
+    let open = |trigger: String| open_modal(editor_modal("Edit your draft"), trigger);
     // Queued at the press, but its turn comes 4 s later: views.open is not even tried.
     rig.enqueue("modal:stale", &open(trigger_key(&rig.fake.new_trigger())))
         .await;

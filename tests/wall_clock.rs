@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::binary::{self, Failed, Running};
 use support::fake_discord::gateway::{payloads, Place};
-use support::fake_discord::{FakeDiscord, APPLICATION_ID};
+use support::fake_discord::{button_id, FakeDiscord, APPLICATION_ID};
 use support::fake_slack::{FakeSlack, APP_TOKEN, BOT_TOKEN, TEAM};
 
 /// Both tests start a binary and fakes; one at a time keeps each one's timing its own.
@@ -490,16 +490,6 @@ impl DiscordWorld {
             .find(|r| r.path.starts_with(&format!("/interactions/{id}/")))
             .map(|r| (r.at, r.body))
     }
-}
-
-fn button_id(message: &Value, label: &str) -> Option<String> {
-    message["components"]
-        .as_array()?
-        .iter()
-        .flat_map(|row| row["components"].as_array().into_iter().flatten())
-        .find(|b| b["label"] == label)
-        .and_then(|b| b["custom_id"].as_str())
-        .map(str::to_string)
 }
 
 #[test]

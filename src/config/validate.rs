@@ -254,7 +254,7 @@ fn check_team(
         // Amplifier does not read it, so the team would silently nudge nobody.
         problems.add(
             format!("{key}.members"),
-            "\"share_channel\" works on Slack only: on Discord list the members' ids (members = [\"…\"]), or use              nudge = \"role_post\" with opt_in_role, where whoever shares from the server joins the team and              members opt in with /amplify join",
+            "\"share_channel\" works on Slack only: on Discord list the members' ids (members = [\"…\"]), or use nudge = \"role_post\" with opt_in_role, where whoever shares from the server joins the team and members opt in with /amplify join",
         );
     }
     if team.approvers.is_empty() && !team.self_approval {

@@ -109,7 +109,6 @@ pub async fn send_due(engine: &Engine, now: DateTime<Utc>) -> Result<usize, Engi
     Ok(sent)
 }
 
-/// One reminder to those who did nothing after the team's `nudge_reminder_after`.
 /// What [`send_reminders`] did: how many reminders it queued, and when the next one comes due (a reminder's
 /// delay not over yet, or its person's working hours not begun), so the clock work can wake for it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -118,6 +117,7 @@ pub struct Reminders {
     pub next_due: Option<DateTime<Utc>>,
 }
 
+/// One reminder to those who did nothing after the team's `nudge_reminder_after`.
 pub async fn send_reminders(engine: &Engine, now: DateTime<Utc>) -> Result<Reminders, EngineError> {
     let tx = engine.store.begin().await?;
     let mut turn = Turn::for_tick(&*tx, now);

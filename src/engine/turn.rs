@@ -62,12 +62,12 @@ impl<'a> Turn<'a> {
         self.event.expect("an event handler runs with an event")
     }
 
-    /// The person acting. Only called from event handlers.
     /// The person who acted, if this turn answers an event (none on a clock tick).
     pub fn actor(&self) -> Option<&Person> {
         self.person.as_ref()
     }
 
+    /// The person acting. Only called from event handlers.
     pub fn person(&self) -> &Person {
         self.person
             .as_ref()

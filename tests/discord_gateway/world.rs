@@ -332,13 +332,4 @@ impl World {
     }
 }
 
-/// The `custom_id` of the button labelled exactly `label` in a stored message.
-pub fn button_id(message: &Value, label: &str) -> Option<String> {
-    message["components"]
-        .as_array()?
-        .iter()
-        .flat_map(|row| row["components"].as_array().into_iter().flatten())
-        .find(|b| b["label"] == label)
-        .and_then(|b| b["custom_id"].as_str())
-        .map(str::to_string)
-}
+pub use crate::support::fake_discord::button_id;
