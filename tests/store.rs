@@ -362,7 +362,7 @@ async fn next_outbox_due_and_next_clock_work(store: Arc<dyn Store>) -> anyhow::R
 
 async fn migrations_are_idempotent(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let version = store.schema_version().await?;
-    assert_eq!(version, Some(6), "every migration applied");
+    assert_eq!(version, Some(7), "every migration applied");
     let f = fixture(&*store).await?;
     store.migrate().await?;
     store.migrate().await?;

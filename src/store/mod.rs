@@ -8,11 +8,13 @@
 mod forget;
 mod postgres;
 mod sql;
+mod sql_store;
 mod sqlite;
 mod types;
 
 pub use forget::{ForgetReport, ERASE_AFTER_SEND, FORGOTTEN};
 pub use postgres::PgStore;
+pub use sql_store::{Dialect, SqlStore};
 pub use sqlite::SqliteStore;
 pub use types::*;
 
@@ -71,10 +73,11 @@ impl Backend {
     /// The newest migration this binary carries: a database at a lower [`Store::schema_version`] needs
     /// `amplifier migrate`.
     pub fn latest_schema_version(self) -> i64 {
-        match self {
-            Backend::Sqlite => sqlite::latest_migration(),
-            Backend::Postgres => postgres::latest_migration(),
-        }
+        let migrator = match self {
+            Backend::Sqlite => <sqlx::Sqlite as Dialect>::migrator(),
+            Backend::Postgres => <sqlx::Postgres as Dialect>::migrator(),
+        };
+        migrator.iter().map(|m| m.version).max().unwrap_or(0)
     }
 }
 

@@ -1,8 +1,8 @@
 //! SQL text shared by the SQLite and PostgreSQL stores, where the two dialects agree.
 //!
 //! Both drivers accept `$1…$N` placeholders, `ON CONFLICT … DO NOTHING/UPDATE` and `RETURNING`, so
-//! one copy of each statement serves both. Backend-specific statements (the outbox claim, catalog
-//! queries) live in `sqlite.rs` and `postgres.rs`.
+//! one copy of each statement serves both. What one engine says differently (the outbox claim's row
+//! lock, the migrations-table probe) is in its [`Dialect`](super::sql_store::Dialect).
 
 use super::types::DraftStatus;
 
@@ -101,6 +101,7 @@ pub const TEAMS_OF_PERSON: &str = "SELECT t.id, t.name, t.platform, t.workspace_
 /// The unique (team_id, scheduled_at) key decides races: the loser gets no row back.
 pub const INSERT_ROUND: &str = "INSERT INTO rounds (team_id, scheduled_at, status, created_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (team_id, scheduled_at) DO NOTHING RETURNING id";
+pub const ROUND_ID_AT_SLOT: &str = "SELECT id FROM rounds WHERE team_id = $1 AND scheduled_at = $2";
 pub const ROUND_AT_SLOT: &str = "SELECT id, team_id, scheduled_at, status, created_at, closed_at \
      FROM rounds WHERE team_id = $1 AND scheduled_at = $2";
 pub const ROUND_BY_ID: &str = "SELECT id, team_id, scheduled_at, status, created_at, closed_at \
@@ -397,3 +398,38 @@ pub const ANONYMISE_AUDIT_BY_NAME: &str = "UPDATE audit_log \
      WHERE (actor = $1 OR subject = $1) \
      AND (team_id IS NULL OR team_id IN (SELECT id FROM teams WHERE platform = $2 AND workspace_id = $3))";
 pub const DELETE_PERSON: &str = "DELETE FROM people WHERE id = $1";
+
+// ---- forgetting (the needle is searched with `instr`, which migration 0007 gives PostgreSQL) ----
+
+pub const FORGET_OUTBOX_TO: &str = "DELETE FROM outbox WHERE platform = $1 AND workspace_id = $2 \
+     AND instr(payload_json, $3) > 0";
+/// Redacts the other outbox rows of the person's workspace (`$3`, `$4`) that name or quote them (`$1`); a
+/// pending one is never sent.
+pub const REDACT_OUTBOX: &str = "UPDATE outbox SET payload_json = $2, last_error = NULL, \
+     claim_owner = NULL, claim_expires_at = NULL, \
+     status = CASE status WHEN 'pending' THEN 'failed' ELSE status END \
+     WHERE payload_json <> $2 AND platform = $3 AND workspace_id = $4 AND (instr(payload_json, $1) > 0 OR instr(COALESCE(last_error, ''), $1) > 0)";
+/// Anonymises the audit entries whose subject or detail names or quotes a forgotten person (`$1`), but not
+/// those of another workspace's teams (`$2`, `$3`: where the same id is someone else).
+pub const ANONYMISE_AUDIT_CONTAINING: &str = "UPDATE audit_log \
+     SET actor = 'forgotten', subject = 'forgotten', detail_json = '{}' \
+     WHERE action <> 'person.forgotten' AND NOT (actor = 'forgotten' AND detail_json = '{}') \
+     AND (instr(subject, $1) > 0 OR instr(detail_json, $1) > 0) \
+     AND (team_id IS NULL OR team_id IN (SELECT id FROM teams WHERE platform = $2 AND workspace_id = $3))";
+
+/// Claims due outbox rows (`$1` owner, `$2` lease end, `$3` now, `$4` limit) and returns them; `$lock` is
+/// what the engine adds to the row choice to keep concurrent claimers apart.
+macro_rules! claim_outbox {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE outbox SET claim_owner = $1, claim_expires_at = $2, ",
+            "attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' ",
+            "AND not_before <= $3 AND (claim_owner IS NULL OR claim_expires_at <= $3) ",
+            "ORDER BY CASE lane WHEN 'interactive' THEN 0 ELSE 1 END, id LIMIT $4",
+            $lock,
+            ") RETURNING id, idempotency_key, platform, workspace_id, lane, payload_json, status, ",
+            "attempts, not_before, claim_owner, claim_expires_at, last_error, platform_ref, created_at, sent_at"
+        )
+    };
+}
+pub(super) use claim_outbox;
