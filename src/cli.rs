@@ -1,4 +1,5 @@
-//! The command line: `run`, `check`, `migrate`, `demo`, `export` and `forget`, each a thin call into library code.
+//! The command line: `run`, `check` (with `--live`), `doctor`, `migrate`, `demo`, `export` and `forget`, each a thin
+//! call into library code; `check`'s summary of each team's next prompts is written here.
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError, Slot, DEFAULT_CONFIG_PATH};
@@ -273,9 +274,7 @@ async fn check_live(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow
             crate::config::ENV_SLACK_BOT_TOKEN
         );
     };
-    let result = crate::slack::scopes::check_bot_token(&slack.api_base_url, token.expose())
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let result = crate::slack::scopes::check_bot_token(&slack.api_base_url, token.expose()).await?;
     if !result.missing_scopes.is_empty() {
         anyhow::bail!(crate::slack::scopes::missing_scopes_message(
             &result.missing_scopes

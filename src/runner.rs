@@ -163,9 +163,7 @@ async fn connect_platforms(
     if let Some(slack) = config.slack.as_ref().filter(|s| s.bot_token.is_some()) {
         if let Some(token) = &slack.bot_token {
             let granted =
-                crate::slack::scopes::check_bot_token(&slack.api_base_url, token.expose())
-                    .await
-                    .map_err(anyhow::Error::msg)?;
+                crate::slack::scopes::check_bot_token(&slack.api_base_url, token.expose()).await?;
             if !granted.missing_scopes.is_empty() {
                 anyhow::bail!(crate::slack::scopes::missing_scopes_message(
                     &granted.missing_scopes
@@ -200,8 +198,7 @@ async fn connect_platforms(
     }
     if let Some(discord) = &config.discord {
         if let (Some(token), Some(app)) = (&discord.bot_token, &discord.application_id) {
-            let rest = crate::discord::rest::Rest::new(&discord.api_base_url, token.expose())
-                .map_err(anyhow::Error::msg)?;
+            let rest = crate::discord::rest::Rest::new(&discord.api_base_url, token.expose())?;
             let guilds: Vec<&str> = config
                 .teams
                 .iter()
@@ -210,7 +207,7 @@ async fn connect_platforms(
                 .collect();
             crate::discord::commands::register(&rest, app, &guilds)
                 .await
-                .map_err(|e| anyhow::anyhow!("registering /amplify with Discord: {e}"))?;
+                .context("registering /amplify with Discord")?;
             let interactions = Arc::new(crate::discord::interactions::Interactions::default());
             platforms
                 .transports
@@ -221,8 +218,7 @@ async fn connect_platforms(
                     clock.clone(),
                     interactions.clone(),
                 )));
-            let settings = crate::discord::gateway::GatewaySettings::from_config(discord)
-                .map_err(anyhow::Error::msg)?;
+            let settings = crate::discord::gateway::GatewaySettings::from_config(discord)?;
             let adapter = crate::discord::DiscordAdapter::connect(
                 settings,
                 engine.clone(),

@@ -136,8 +136,11 @@ impl Rig {
                 );
             }
             if setup.register_commands {
-                let rest = amplifier::discord::rest::Rest::new(&discord.base_url, DISCORD_TOKEN)?;
-                amplifier::discord::commands::register(&rest, APPLICATION_ID, &[GUILD]).await?;
+                let rest = amplifier::discord::rest::Rest::new(&discord.base_url, DISCORD_TOKEN)
+                    .map_err(|e| e.to_string())?;
+                amplifier::discord::commands::register(&rest, APPLICATION_ID, &[GUILD])
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
             let store = amplifier::store::open(&db_url)
                 .await

@@ -10,8 +10,8 @@ mod support;
 use amplifier::store::{
     self, AskId, AskStatus, AuditEntry, Backend, DraftId, DraftStatus, Inserted, Lane, Network,
     NewOutboxMessage, NewPost, NewReview, NewTeam, NudgeId, NudgeStatus, OutboxDepth, OutboxStatus,
-    PersonId, PersonSpec, Platform, PostId, PostStatus, PromptSpec, ReviewDecision, Role, RoundId,
-    RoundOpened, RoundStatus, Store, StoreError, TeamId, TeamSource, TeamSpec,
+    PersonId, PersonSpec, Platform, PostId, PostStatus, PromptSpec, Release, ReviewDecision, Role,
+    RoundId, RoundOpened, RoundStatus, Store, StoreError, TeamId, TeamSource, TeamSpec,
 };
 use anyhow::Context;
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
@@ -226,8 +226,37 @@ fn open_trials(postgres_expected: bool) -> Vec<Trial> {
                 Ok(())
             }))
         }),
+        Trial::test(
+            "open::sqlite_migration_8_moves_deferral_counts_out_of_the_error_text",
+            move || {
+                block_on(Box::pin(async {
+                    let dir = tempfile::tempdir()?;
+                    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+                    deferral_counts_move_to_their_column(&url, "sqlite").await
+                }))
+            },
+        ),
     ]
     .into_iter()
+    .chain(postgres_expected.then(|| {
+        Trial::test(
+            "open::postgres_migration_8_moves_deferral_counts_out_of_the_error_text",
+            move || {
+                block_on(Box::pin(async {
+                    let admin = std::env::var(POSTGRES_URL_VAR)
+                        .with_context(|| format!("{POSTGRES_URL_VAR} is not set"))?;
+                    let (url, name) = support::create_database(&admin)
+                        .await
+                        .map_err(anyhow::Error::msg)?;
+                    let outcome = deferral_counts_move_to_their_column(&url, "postgres").await;
+                    support::drop_database(&admin, &name)
+                        .await
+                        .map_err(anyhow::Error::msg)?;
+                    outcome
+                }))
+            },
+        )
+    }))
     .chain(postgres_expected.then(|| {
         Trial::test("open::postgres_selects_postgres", move || {
             block_on(Box::pin(async {
@@ -243,6 +272,84 @@ fn open_trials(postgres_expected: bool) -> Vec<Trial> {
         })
     }))
     .collect()
+}
+
+/// A database at schema 7 holding outbox rows whose `last_error` carries `[deferred N]` (how deferrals were
+/// counted until then) is migrated: the counts move to `deferrals`, the reasons stay, other text is left alone.
+async fn deferral_counts_move_to_their_column(url: &str, engine: &str) -> anyhow::Result<()> {
+    let old = tempfile::tempdir()?;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(engine);
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .context("name")?
+            .to_string_lossy()
+            .to_string();
+        if name.as_str() < "0008" {
+            std::fs::copy(&path, old.path().join(&name))?;
+        }
+    }
+    let store = store::open(url).await?;
+    let schema_7 = sqlx::migrate::Migrator::new(old.path()).await?;
+    let rows = [
+        (
+            "a",
+            Some("[deferred 3] rate limited on C1: retry after 30s"),
+        ),
+        ("b", Some("502 bad gateway")),
+        ("c", Some("[deferred x] not a count")),
+        ("d", None),
+    ];
+    let pending = "'pending', 4, '2025-03-03T09:00:00Z', '2025-03-03T09:00:00Z'";
+    macro_rules! on_engine {
+        ($pool:expr) => {{
+            let pool = $pool;
+            schema_7.run(pool).await?;
+            for (key, error) in rows {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO outbox (idempotency_key, platform, workspace_id, lane, payload_json, \
+                     status, attempts, not_before, created_at, last_error) \
+                     VALUES ('{key}', 'shell', 'w', 'bulk', '{{}}', {pending}, $1)"
+                )))
+                .bind(error)
+                .execute(pool)
+                .await?;
+            }
+        }};
+    }
+    match engine {
+        "sqlite" => {
+            let sqlite = store::SqliteStore::open(url).await?;
+            on_engine!(sqlite.pool());
+            sqlite.close().await;
+        }
+        _ => {
+            let pg = store::PgStore::open(url).await?;
+            on_engine!(pg.pool());
+            pg.close().await;
+        }
+    }
+    assert_eq!(store.schema_version().await?, Some(7));
+    store.migrate().await?;
+    let mut seen = Vec::new();
+    for (key, _) in rows {
+        let row = store.outbox_by_key(key).await?.context("row")?;
+        seen.push((row.deferrals, row.last_error));
+    }
+    assert_eq!(
+        seen,
+        [
+            (3, Some("rate limited on C1: retry after 30s".to_string())),
+            (0, Some("502 bad gateway".to_string())),
+            (0, Some("[deferred x] not a count".to_string())),
+            (0, None),
+        ]
+    );
+    store.close().await;
+    Ok(())
 }
 
 // ---- fixtures ---------------------------------------------------------------------------------
@@ -338,7 +445,7 @@ async fn next_outbox_due_and_next_clock_work(store: Arc<dyn Store>) -> anyhow::R
     // Released until later by the worker (paced): it counts again, at its new instant.
     assert!(
         store
-            .retry_later(claimed[0].id, "w1", ms(4, 1), "paced")
+            .retry_later(claimed[0].id, "w1", ms(4, 1), "paced", Release::Deferred)
             .await?
     );
     assert_eq!(store.next_outbox_due().await?, Some(ms(4, 1)));
@@ -362,7 +469,7 @@ async fn next_outbox_due_and_next_clock_work(store: Arc<dyn Store>) -> anyhow::R
 
 async fn migrations_are_idempotent(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let version = store.schema_version().await?;
-    assert_eq!(version, Some(7), "every migration applied");
+    assert_eq!(version, Some(8), "every migration applied");
     let f = fixture(&*store).await?;
     store.migrate().await?;
     store.migrate().await?;
@@ -1367,7 +1474,11 @@ async fn outbox_only_the_claim_owner_acks(store: Arc<dyn Store>) -> anyhow::Resu
         .await?;
     let id = store.claim_outbox("owner", t(0), LEASE, 1).await?[0].id;
     assert!(!store.mark_sent(id, "intruder", t(1), None).await?);
-    assert!(!store.retry_later(id, "intruder", t(5), "nope").await?);
+    assert!(
+        !store
+            .retry_later(id, "intruder", t(5), "nope", Release::Failed)
+            .await?
+    );
     assert!(!store.mark_failed(id, "intruder", "nope").await?);
     assert_eq!(
         store.outbox_message(id).await?.context("row")?.status,
@@ -1376,13 +1487,18 @@ async fn outbox_only_the_claim_owner_acks(store: Arc<dyn Store>) -> anyhow::Resu
 
     assert!(
         store
-            .retry_later(id, "owner", t(5), "429 retry after 240s")
+            .retry_later(id, "owner", t(5), "429 retry after 240s", Release::Deferred)
             .await?
     );
     let row = store.outbox_message(id).await?.context("row")?;
     assert_eq!(row.not_before, t(5));
     assert_eq!(row.claim_owner, None);
     assert_eq!(row.last_error.as_deref(), Some("429 retry after 240s"));
+    assert_eq!(
+        (row.attempts, row.deferrals),
+        (1, 1),
+        "a deferral is counted"
+    );
     assert!(store
         .claim_outbox("owner", t(4), LEASE, 1)
         .await?

@@ -10,7 +10,7 @@
 //! - sent → `mark_sent` with the platform's reference;
 //! - held by a 429 this worker saw on its scope, or paced by the adapter's `wait_before`, or for a
 //!   platform with no transport → released with `retry_later` until that instant (a *deferral*:
-//!   it does not count against `max_attempts`, see [`deferrals`]);
+//!   it does not count against `max_attempts`: the row's `deferrals` column counts it);
 //! - `RateLimited` → released until `now + retry_after` (never earlier), and the scope is held;
 //! - `Transient` → `retry_later` after [`backoff`], or after `max_attempts` failed sends
 //!   `mark_failed` + a `delivery.failed` audit entry;
@@ -23,14 +23,14 @@ mod policy;
 mod report;
 mod transport;
 
-pub use policy::{backoff, deferrals, DeliveryConfig, MIN_DELAY};
+pub use policy::{backoff, DeliveryConfig, MIN_DELAY};
 pub use report::{Counts, DeliveryReport};
 pub use transport::{SendError, Sent, Transport, GLOBAL_SCOPE};
 
 use crate::clock::Clock;
-use crate::store::{AuditEntry, Lane, OutboxMessage, Platform, Store, StoreError};
+use crate::store::{AuditEntry, Lane, OutboxMessage, Platform, Release, Store, StoreError};
 use chrono::{DateTime, Utc};
-use policy::{after, failures, with_deferrals, RateLimits};
+use policy::{after, failures, RateLimits};
 use report::Outcome;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -335,17 +335,22 @@ impl Delivery {
                 .await
             }
             Err(SendError::Transient(error)) => {
-                let failed = failures(message.attempts, message.last_error.as_deref());
+                let failed = failures(message.attempts, message.deferrals);
                 if failed >= self.config.max_attempts {
                     let reason = format!("gave up after {failed} failed attempts: {error}");
                     return self.fail(&message, &reason, "gave_up", now).await;
                 }
                 let until = after(now, backoff(&self.config, message.id, failed));
                 tracing::info!(error = %error, failed, %until, "send failed; retrying later");
-                let last_error = with_deferrals(deferrals(message.last_error.as_deref()), &error);
                 let kept = self
                     .store
-                    .retry_later(message.id, &self.config.owner, until, &last_error)
+                    .retry_later(
+                        message.id,
+                        &self.config.owner,
+                        until,
+                        &error,
+                        Release::Failed,
+                    )
                     .await
                     .map_err(store_error("schedule a retry"))?;
                 if kept {
@@ -372,14 +377,14 @@ impl Delivery {
         outcome: Outcome,
         report: &mut DeliveryReport,
     ) -> Result<Outcome, DeliveryError> {
-        let count = deferrals(message.last_error.as_deref()) + 1;
         let kept = self
             .store
             .retry_later(
                 message.id,
                 &self.config.owner,
                 until,
-                &with_deferrals(count, reason),
+                reason,
+                Release::Deferred,
             )
             .await
             .map_err(store_error("release a row until later"))?;
@@ -391,7 +396,6 @@ impl Delivery {
         }
     }
 
-    /// Gives a row up and audits it, in one transaction (no failed row without its audit entry).
     /// Marks the person a DM was for as not accepting DMs.
     async fn record_dms_closed(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
         let Ok(crate::chat::Outbound::Send {
@@ -415,6 +419,7 @@ impl Delivery {
         Ok(())
     }
 
+    /// Gives a row up and audits it, in one transaction (no failed row without its audit entry).
     async fn fail(
         &self,
         message: &OutboxMessage,

@@ -141,37 +141,13 @@ pub fn after(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-// ---- deferrals -----------------------------------------------------------------------------------
+// ---- failures -----------------------------------------------------------------------------------
 
-/// The store counts every claim as an attempt, including claims that ended without a send (a
-/// rate-limit hold, pacing, no transport, a release at shutdown). So that those do not use up
-/// `max_attempts`, the worker keeps their number at the front of `last_error`, as
-/// `[deferred N] reason`; failed send attempts are then `attempts - N`. Text written by anyone
-/// else reads as no deferrals.
-const DEFERRED_PREFIX: &str = "[deferred ";
-
-/// How many claims of this row ended without a send, from its `last_error`.
-pub fn deferrals(last_error: Option<&str>) -> i64 {
-    last_error
-        .and_then(|e| e.strip_prefix(DEFERRED_PREFIX))
-        .and_then(|rest| rest.split_once("] "))
-        .and_then(|(n, _)| n.parse::<i64>().ok())
-        .filter(|n| *n >= 0)
-        .unwrap_or(0)
-}
-
-/// `last_error` carrying `deferrals` and the reason (the plain reason when there are none).
-pub fn with_deferrals(deferrals: i64, reason: &str) -> String {
-    if deferrals > 0 {
-        format!("{DEFERRED_PREFIX}{deferrals}] {reason}")
-    } else {
-        reason.to_string()
-    }
-}
-
-/// Failed send attempts so far, counting the current claim as one: all claims minus deferrals.
-pub fn failures(attempts: i64, last_error: Option<&str>) -> u32 {
-    let failed = attempts.saturating_sub(deferrals(last_error)).max(1);
+/// Failed send attempts so far, counting the current claim as one: the store counts every claim as an
+/// attempt, including those that ended without a send (a rate-limit hold, pacing, no transport, a release at
+/// shutdown), which it counts as `deferrals` too, so those never use up `max_attempts`.
+pub fn failures(attempts: i64, deferrals: i64) -> u32 {
+    let failed = attempts.saturating_sub(deferrals).max(1);
     u32::try_from(failed).unwrap_or(u32::MAX)
 }
 
@@ -252,21 +228,10 @@ mod tests {
     }
 
     #[test]
-    fn deferrals_round_trip_through_last_error() {
-        assert_eq!(deferrals(None), 0);
-        assert_eq!(deferrals(Some("connection reset")), 0);
-        assert_eq!(deferrals(Some("[deferred x] nope")), 0);
-        assert_eq!(deferrals(Some("[deferred -2] nope")), 0);
-        let text = with_deferrals(3, "rate limited on C1: retry after 30s");
-        assert_eq!(text, "[deferred 3] rate limited on C1: retry after 30s");
-        assert_eq!(deferrals(Some(&text)), 3);
-        assert_eq!(with_deferrals(0, "reset"), "reset");
-        assert_eq!(failures(5, Some(&text)), 2);
-        assert_eq!(
-            failures(1, Some(&text)),
-            1,
-            "the current claim is an attempt"
-        );
+    fn deferrals_are_not_failures() {
+        assert_eq!(failures(5, 3), 2);
+        assert_eq!(failures(1, 1), 1, "the current claim is an attempt");
+        assert_eq!(failures(1, 0), 1);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (`bots/discord/commands.json`, compiled in), idempotent registration, and flattening an invocation back into
 //! the command text the neutral grammar in `chat::command` reads.
 
-use super::rest::Rest;
+use super::rest::{NoAnswer, Rest};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -18,9 +18,12 @@ const KEYWORD_OPTIONS: &[&str] = &["until"];
 /// versions registered in each of `guilds` (a server would show both). Bulk overwrites (`PUT`): running it at
 /// every start changes nothing when nothing changed. Discord may take a few minutes to show a changed global
 /// command.
-pub async fn register(rest: &Rest, application_id: &str, guilds: &[&str]) -> Result<(), String> {
-    let body: Value = serde_json::from_str(COMMANDS_JSON)
-        .map_err(|e| format!("bots/discord/commands.json is not valid JSON: {e}"))?;
+pub async fn register(
+    rest: &Rest,
+    application_id: &str,
+    guilds: &[&str],
+) -> Result<(), RegisterError> {
+    let body: Value = serde_json::from_str(COMMANDS_JSON).map_err(RegisterError::Definitions)?;
     put(
         rest,
         &format!("/applications/{application_id}/commands"),
@@ -38,19 +41,26 @@ pub async fn register(rest: &Rest, application_id: &str, guilds: &[&str]) -> Res
     Ok(())
 }
 
-async fn put(rest: &Rest, path: &str, body: &Value) -> Result<(), String> {
-    let answer = rest
-        .call(Method::PUT, path, Some(body))
-        .await
-        .map_err(|e| e.to_string())?;
+/// Why the commands could not be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("bots/discord/commands.json is not valid JSON")]
+    Definitions(#[source] serde_json::Error),
+    #[error(transparent)]
+    NoAnswer(#[from] NoAnswer),
+    #[error(
+        "registering the Discord commands failed: {0}; check discord.application_id and that the bot was \
+         invited with the applications.commands scope"
+    )]
+    Refused(String),
+}
+
+async fn put(rest: &Rest, path: &str, body: &Value) -> Result<(), RegisterError> {
+    let answer = rest.call(Method::PUT, path, Some(body)).await?;
     if answer.ok() {
         Ok(())
     } else {
-        Err(format!(
-            "registering the Discord commands failed: {}; check discord.application_id and that the bot was \
-             invited with the applications.commands scope",
-            answer.describe()
-        ))
+        Err(RegisterError::Refused(answer.describe()))
     }
 }
 

@@ -65,7 +65,7 @@ pub async fn check(
         Err(e) => {
             out.findings.push(Finding::fix(
                 AREA,
-                e,
+                format!("{:#}", anyhow::Error::from(e)),
                 "check that this machine has its TLS root certificates installed",
             ));
             return out;

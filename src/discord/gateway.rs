@@ -47,15 +47,16 @@ pub struct GatewaySettings {
 
 impl GatewaySettings {
     /// The settings of a configured `[discord]`; `Err` names the missing key.
-    pub fn from_config(config: &crate::config::DiscordConfig) -> Result<GatewaySettings, String> {
-        let bot_token = config
-            .bot_token
-            .as_ref()
-            .ok_or("discord.bot_token is not set (or AMPLIFIER_DISCORD_TOKEN)")?;
+    pub fn from_config(
+        config: &crate::config::DiscordConfig,
+    ) -> Result<GatewaySettings, GatewayError> {
+        let bot_token = config.bot_token.as_ref().ok_or(GatewayError::Missing(
+            "discord.bot_token is not set (or AMPLIFIER_DISCORD_TOKEN)",
+        ))?;
         let application_id = config
             .application_id
             .clone()
-            .ok_or("discord.application_id is not set")?;
+            .ok_or(GatewayError::Missing("discord.application_id is not set"))?;
         Ok(GatewaySettings {
             bot_token: bot_token.expose().to_string(),
             application_id,
@@ -72,8 +73,14 @@ pub enum GatewayError {
     BaseUrl { url: String, message: String },
     #[error("discord.application_id {0:?} is not a snowflake")]
     ApplicationId(String),
-    #[error("cannot build the HTTP client: {0}")]
-    Client(String),
+    #[error(transparent)]
+    Client(#[from] super::rest::ClientError),
+    #[error("cannot build the HTTP client for the gateway")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("the gateway task ended")]
+    Task(#[source] tokio::task::JoinError),
+    #[error("{0}")]
+    Missing(&'static str),
     /// Boxed: serenity's error is large and this type travels through every `?`.
     #[error("Discord gateway: {0}")]
     Serenity(Box<serenity::Error>),
@@ -146,7 +153,7 @@ impl DiscordAdapter {
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .build()
-            .map_err(|e| GatewayError::Client(e.to_string()))?;
+            .map_err(GatewayError::HttpClient)?;
         // Our own delivery paces every request; serenity's limiter is bypassed behind a proxy anyway.
         let mut http = HttpBuilder::new(&settings.bot_token)
             .client(client)
@@ -155,8 +162,7 @@ impl DiscordAdapter {
         if origin != DISCORD_ORIGIN {
             http = http.proxy(origin);
         }
-        let rest =
-            Rest::new(&settings.api_base_url, &settings.bot_token).map_err(GatewayError::Client)?;
+        let rest = Rest::new(&settings.api_base_url, &settings.bot_token)?;
         let (progress_tx, progress) = watch::channel(Progress::default());
         let handler = Handler {
             engine,
@@ -202,9 +208,7 @@ impl DiscordAdapter {
     pub async fn wait(self) -> Result<(), GatewayError> {
         match self.task.await {
             Ok(result) => Ok(result?),
-            Err(join) => Err(GatewayError::Client(format!(
-                "the gateway task ended: {join}"
-            ))),
+            Err(join) => Err(GatewayError::Task(join)),
         }
     }
 }

@@ -77,9 +77,14 @@ pub struct NoAnswer {
     source: reqwest::Error,
 }
 
+/// The HTTP client could not be built (no TLS backend, a bad system configuration).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client for Discord")]
+pub struct ClientError(#[source] reqwest::Error);
+
 impl Rest {
     /// `base` is the API root, e.g. `https://discord.com/api/v10` (no trailing slash needed).
-    pub fn new(base: &str, bot_token: &str) -> Result<Rest, String> {
+    pub fn new(base: &str, bot_token: &str) -> Result<Rest, ClientError> {
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!(
@@ -88,7 +93,7 @@ impl Rest {
                 ")"
             ))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client for Discord: {e}"))?;
+            .map_err(ClientError)?;
         Ok(Rest {
             client,
             base: base.trim_end_matches('/').to_string(),

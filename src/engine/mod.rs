@@ -373,7 +373,7 @@ pub fn team_ctx(team: Team) -> Result<TeamCtx, EngineError> {
     Ok(TeamCtx { team, settings })
 }
 
-/// The team and role of a person for an action on `team`; `None` when they hold no role there.
+/// The roles a person holds on `team`; empty when they hold none there.
 pub async fn roles_in(
     store: &dyn Store,
     team: TeamId,

@@ -22,6 +22,21 @@ struct Metadata {
     next_cursor: String,
 }
 
+/// Why the share channels' members could not be listed or applied.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("listing the members of {channel}")]
+    Members {
+        channel: String,
+        #[source]
+        source: ApiError,
+    },
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+}
+
 /// Pages through `conversations.members` of every share channel that defines a team in this workspace and
 /// hands each member to the engine as a join (keyed per day, so a restart adds only who is new).
 /// Returns how many joins were applied.
@@ -31,9 +46,9 @@ pub async fn seed_share_channels(
     clock: &dyn Clock,
     workspace: &str,
     bot_user: &str,
-) -> Result<usize, String> {
+) -> Result<usize, SeedError> {
     let mut applied = 0;
-    let teams = engine.store().teams().await.map_err(|e| e.to_string())?;
+    let teams = engine.store().teams().await?;
     for team in teams {
         if team.platform != Platform::Slack || team.workspace_id != workspace {
             continue;
@@ -52,7 +67,10 @@ pub async fn seed_share_channels(
             let page: Page = api
                 .get("conversations.members", &params)
                 .await
-                .map_err(|e: ApiError| format!("listing the members of {channel}: {e}"))?;
+                .map_err(|source| SeedError::Members {
+                    channel: channel.clone(),
+                    source,
+                })?;
             let day = clock.now().format("%Y-%m-%d").to_string();
             for user in page.members.iter().filter(|u| u.as_str() != bot_user) {
                 let event = Event {
@@ -63,12 +81,7 @@ pub async fn seed_share_channels(
                     key: format!("seed:{channel}:{user}:{day}"),
                     kind: EventKind::MemberJoined,
                 };
-                if engine
-                    .handle(&event, clock.now())
-                    .await
-                    .map_err(|e| e.to_string())?
-                    == crate::engine::Handled::Applied
-                {
+                if engine.handle(&event, clock.now()).await? == crate::engine::Handled::Applied {
                     applied += 1;
                 }
             }

@@ -578,13 +578,15 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
         platform_ref: Option<&str>,
     ) -> Result<bool, StoreError>;
-    /// Not delivered this time (rate limit, network); due again at `not_before`. Owner-checked.
+    /// Not delivered this time (a failed send, or a deferral: see [`Release`]); due again at `not_before`.
+    /// Owner-checked.
     async fn retry_later(
         &self,
         id: OutboxId,
         owner: &str,
         not_before: DateTime<Utc>,
         error: &str,
+        release: Release,
     ) -> Result<bool, StoreError>;
     /// Never deliverable (e.g. the channel is gone). Owner-checked.
     async fn mark_failed(&self, id: OutboxId, owner: &str, error: &str)

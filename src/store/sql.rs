@@ -316,17 +316,18 @@ pub const ENQUEUE: &str = "INSERT INTO outbox (idempotency_key, platform, worksp
      payload_json, status, attempts, not_before, created_at) \
      VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING";
 pub const OUTBOX_BY_ID: &str = "SELECT id, idempotency_key, platform, workspace_id, lane, \
-     payload_json, status, attempts, not_before, claim_owner, claim_expires_at, last_error, \
+     payload_json, status, attempts, deferrals, not_before, claim_owner, claim_expires_at, last_error, \
      platform_ref, created_at, sent_at FROM outbox WHERE id = $1";
 pub const OUTBOX_BY_KEY: &str = "SELECT id, idempotency_key, platform, workspace_id, lane, \
-     payload_json, status, attempts, not_before, claim_owner, claim_expires_at, last_error, \
+     payload_json, status, attempts, deferrals, not_before, claim_owner, claim_expires_at, last_error, \
      platform_ref, created_at, sent_at FROM outbox WHERE idempotency_key = $1";
 /// Every ack below names the owner: a worker whose lease expired and was reclaimed changes nothing.
 pub const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at = $3, platform_ref = $4, \
      claim_owner = NULL, claim_expires_at = NULL \
      WHERE id = $1 AND claim_owner = $2 AND status = 'pending'";
+/// `$5` is 1 for a deferral (released without a send), else 0.
 pub const RETRY_LATER: &str = "UPDATE outbox SET not_before = $3, last_error = $4, \
-     claim_owner = NULL, claim_expires_at = NULL \
+     deferrals = deferrals + $5, claim_owner = NULL, claim_expires_at = NULL \
      WHERE id = $1 AND claim_owner = $2 AND status = 'pending'";
 pub const MARK_FAILED: &str = "UPDATE outbox SET status = 'failed', last_error = $3, \
      claim_owner = NULL, claim_expires_at = NULL \
@@ -428,7 +429,8 @@ macro_rules! claim_outbox {
             "ORDER BY CASE lane WHEN 'interactive' THEN 0 ELSE 1 END, id LIMIT $4",
             $lock,
             ") RETURNING id, idempotency_key, platform, workspace_id, lane, payload_json, status, ",
-            "attempts, not_before, claim_owner, claim_expires_at, last_error, platform_ref, created_at, sent_at"
+            "attempts, deferrals, not_before, claim_owner, claim_expires_at, last_error, platform_ref, ",
+            "created_at, sent_at"
         )
     };
 }

@@ -1842,6 +1842,7 @@ where
         owner: &str,
         not_before: DateTime<Utc>,
         error: &str,
+        release: Release,
     ) -> Result<bool, StoreError> {
         let mut w = self.write().await?;
         let done = sqlx::query(sql::RETRY_LATER)
@@ -1849,6 +1850,7 @@ where
             .bind(owner)
             .bind(not_before)
             .bind(error)
+            .bind(i64::from(release == Release::Deferred))
             .execute(w.conn())
             .await?;
         w.done().await?;

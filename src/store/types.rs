@@ -522,6 +522,9 @@ pub struct OutboxMessage {
     pub status: OutboxStatus,
     /// Claims so far, including the current one.
     pub attempts: i64,
+    /// Claims that ended without a send (pacing, a rate-limit hold, no transport, shutdown): failed sends
+    /// are `attempts - deferrals`.
+    pub deferrals: i64,
     pub not_before: DateTime<Utc>,
     pub claim_owner: Option<String>,
     pub claim_expires_at: Option<DateTime<Utc>>,
@@ -529,6 +532,15 @@ pub struct OutboxMessage {
     pub platform_ref: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Why a claimed outbox row goes back unsent ([`super::Store::retry_later`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// A send was tried and failed: it counts against the worker's `max_attempts`.
+    Failed,
+    /// No send was tried (pacing, a rate-limit hold, no transport, shutdown): a deferral, not a failure.
+    Deferred,
 }
 
 /// Pending outbox rows per lane (claimed or not), for metrics and back-pressure.
