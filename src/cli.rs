@@ -274,12 +274,8 @@ async fn check_live(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow
             crate::config::ENV_SLACK_BOT_TOKEN
         );
     };
-    let result = crate::slack::scopes::check_bot_token(&slack.api_base_url, token.expose()).await?;
-    if !result.missing_scopes.is_empty() {
-        anyhow::bail!(crate::slack::scopes::missing_scopes_message(
-            &result.missing_scopes
-        ));
-    }
+    let result =
+        crate::slack::scopes::require_bot_token(&slack.api_base_url, token.expose()).await?;
     println!(
         "live: the Slack bot token works for workspace {} and has every scope the app needs.",
         result.team_id

@@ -161,15 +161,6 @@ async fn connect_platforms(
         readiness: Arc::new(crate::http::Readiness::default()),
     };
     if let Some(slack) = config.slack.as_ref().filter(|s| s.bot_token.is_some()) {
-        if let Some(token) = &slack.bot_token {
-            let granted =
-                crate::slack::scopes::check_bot_token(&slack.api_base_url, token.expose()).await?;
-            if !granted.missing_scopes.is_empty() {
-                anyhow::bail!(crate::slack::scopes::missing_scopes_message(
-                    &granted.missing_scopes
-                ));
-            }
-        }
         let connection = crate::slack::connect(
             slack,
             engine.clone(),

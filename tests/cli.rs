@@ -707,6 +707,11 @@ prompt_schedule = "* * * * *"
     for method in ["auth.test", "apps.connections.open", "conversations.open"] {
         assert!(!fake.calls(method).is_empty(), "{method} was called");
     }
+    assert_eq!(
+        fake.calls("auth.test").len(),
+        1,
+        "the token and its scopes are checked once at start"
+    );
     assert_eq!(fake.violations(), Vec::<String>::new());
     check_http(&mut run, "slack")?;
     let (exit, log) = run.stop()?;

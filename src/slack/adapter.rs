@@ -1,5 +1,5 @@
-//! Wiring for `amplifier run`: checks the bot token with auth.test, builds the transport, and starts receiving
-//! events (Socket Mode with an app token, otherwise an HTTP events router for the shared HTTP listener).
+//! Wiring for `amplifier run`: checks the bot token and its scopes (`scopes::require_bot_token`, the one
+//! `auth.test` at start), builds the transport, and starts receiving events (Socket Mode with an app token, otherwise an HTTP events router for the shared HTTP listener).
 
 use super::api::WebApi;
 use super::receive::Receiver;
@@ -8,7 +8,6 @@ use crate::clock::Clock;
 use crate::config::SlackConfig;
 use crate::delivery::Transport;
 use crate::engine::Engine;
-use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -23,17 +22,8 @@ pub enum SlackStartError {
     NoEventSource,
     #[error("cannot build the HTTP client for {url}: {source}")]
     Client { url: String, source: std::io::Error },
-    #[error("Slack refused the bot token at {url} (auth.test: {detail}): copy the Bot User OAuth Token again from the app's OAuth & Permissions page")]
-    Auth { url: String, detail: String },
-}
-
-#[derive(Serialize)]
-struct NoArgs {}
-
-#[derive(Deserialize)]
-struct Identity {
-    user_id: String,
-    team_id: String,
+    #[error(transparent)]
+    Token(#[from] super::scopes::TokenError),
 }
 
 /// A running Slack adapter.
@@ -78,14 +68,7 @@ pub async fn connect(
         })
     };
     let bot_api = client(bot_token.expose())?;
-    let identity: Identity =
-        bot_api
-            .post("auth.test", &NoArgs {})
-            .await
-            .map_err(|e| SlackStartError::Auth {
-                url: url.clone(),
-                detail: e.to_string(),
-            })?;
+    let identity = super::scopes::require_bot_token(&url, bot_token.expose()).await?;
     match super::members::seed_share_channels(
         &bot_api,
         &engine,

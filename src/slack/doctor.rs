@@ -95,6 +95,16 @@ pub async fn check(
             ));
             return out;
         }
+        // `check_bot_token` reports missing scopes in its answer, not as an error; should that change, the
+        // sentence still says what to do.
+        Err(missing @ TokenError::MissingScopes(_)) => {
+            out.findings.push(Finding::fix(
+                AREA,
+                missing.to_string(),
+                "add the scopes and reinstall the app",
+            ));
+            return out;
+        }
     };
     if let Some(theirs) = token_check.server_date {
         out.clocks.push(ClockReading {

@@ -42,6 +42,23 @@ pub enum TokenError {
     /// Slack answered `ok: false` with this code.
     #[error("slack.bot_token was refused ({code}): copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page")]
     Refused { code: String },
+    /// The token works but lacks scopes the app needs ([`require_bot_token`]).
+    #[error("{}", missing_scopes_message(.0))]
+    MissingScopes(Vec<String>),
+}
+
+/// The one token check of `check --live` and `run`: `auth.test` once, an error unless the token works and holds
+/// every scope the manifest asks for. (`doctor` calls [`check_bot_token`] to report missing scopes as findings.)
+pub async fn require_bot_token(
+    api_base_url: &str,
+    bot_token: &str,
+) -> Result<TokenCheck, TokenError> {
+    let check = check_bot_token(api_base_url, bot_token).await?;
+    if check.missing_scopes.is_empty() {
+        Ok(check)
+    } else {
+        Err(TokenError::MissingScopes(check.missing_scopes))
+    }
 }
 
 /// Calls `auth.test` with the bot token and compares its scopes with the manifest's. The error says what to fix.
