@@ -36,7 +36,7 @@ pub async fn on_command(
         }
         Command::Draft { text } => match (leader_team(turn).await?, text) {
             (None, _) => turn.reply("Only a team's leaders can start drafts. An admin can add you with /amplify team add leader @you to TEAM."),
-            (Some(ctx), Some(text)) => start_draft(engine, turn, &ctx, None, &text).await?,
+            (Some(ctx), Some(text)) => start_draft(turn, &ctx, None, &text).await?,
             (Some(_), None) => turn.open_modal(super::prompts::editor("New draft", Action::NewDraft, None)),
         },
         Command::Skip => {
@@ -118,7 +118,7 @@ pub async fn on_command(
 }
 
 /// The home tab opened: what is open for the person, their numbers, and (for leaders) a new draft.
-pub async fn on_home(_engine: &Engine, turn: &mut Turn<'_>) -> Result<(), EngineError> {
+pub async fn on_home(turn: &mut Turn<'_>) -> Result<(), EngineError> {
     let now = turn.now();
     let status = status(turn).await?;
     let stats = stats(turn, now).await?;

@@ -2,7 +2,7 @@
 //! *Discard*; `/amplify draft` or "Draft an insight from this" starts one at any time.
 
 use super::prompts::{editor, field, INSIGHT_FIELD};
-use super::{team_ctx, Engine, EngineError, TeamCtx, Turn};
+use super::{team_ctx, EngineError, TeamCtx, Turn};
 use crate::chat::{Action, Button, Message};
 use crate::store::{AskId, AskStatus, Draft, DraftId, DraftStatus, PostStatus, Role};
 
@@ -10,11 +10,7 @@ use crate::store::{AskId, AskStatus, Draft, DraftId, DraftStatus, PostStatus, Ro
 pub const DRAFT_MAX_CHARS: usize = 20_000;
 
 /// A message in the leader's DM with the bot.
-pub async fn on_direct_message(
-    engine: &Engine,
-    turn: &mut Turn<'_>,
-    text: &str,
-) -> Result<(), EngineError> {
+pub async fn on_direct_message(turn: &mut Turn<'_>, text: &str) -> Result<(), EngineError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(());
@@ -32,7 +28,7 @@ pub async fn on_direct_message(
             .into_iter()
             .next()
         {
-            return super::publish::on_pasted_link(engine, turn, post, text).await;
+            return super::publish::on_pasted_link(turn, post, text).await;
         }
         if super::nudges::on_pasted_share_link(turn, text).await? {
             return Ok(());
@@ -85,12 +81,12 @@ pub async fn on_direct_message(
         if let Some(round) = store.round(ask.round_id).await? {
             if let Some(team) = store.team(round.team_id).await? {
                 let ctx = team_ctx(team)?;
-                return start_draft(engine, turn, &ctx, Some(ask.id), text).await;
+                return start_draft(turn, &ctx, Some(ask.id), text).await;
             }
         }
     }
     match leader_team(turn).await? {
-        Some(ctx) => start_draft(engine, turn, &ctx, None, text).await,
+        Some(ctx) => start_draft(turn, &ctx, None, text).await,
         None => {
             turn.reply("Hi! I take drafts from the leaders of a team. Type /amplify help to see what I can do for you.");
             Ok(())
@@ -99,13 +95,9 @@ pub async fn on_direct_message(
 }
 
 /// "Draft an insight from this" on a message: a new draft with that text.
-pub async fn start_from_message(
-    engine: &Engine,
-    turn: &mut Turn<'_>,
-    text: &str,
-) -> Result<(), EngineError> {
+pub async fn start_from_message(turn: &mut Turn<'_>, text: &str) -> Result<(), EngineError> {
     match leader_team(turn).await? {
-        Some(ctx) => start_draft(engine, turn, &ctx, None, text.trim()).await,
+        Some(ctx) => start_draft(turn, &ctx, None, text.trim()).await,
         None => {
             turn.reply("Only a team's leaders can start drafts. An admin can add you with /amplify team add leader.");
             Ok(())
@@ -130,7 +122,6 @@ fn looks_like_link(text: &str) -> bool {
 
 /// A new draft (v1) for the person, answering `ask` if given.
 pub async fn start_draft(
-    _engine: &Engine,
     turn: &mut Turn<'_>,
     ctx: &TeamCtx,
     ask: Option<AskId>,
@@ -269,7 +260,6 @@ async fn own_draft(
 
 /// *Submit for review*, *Edit* (and its form), *Discard*.
 pub async fn on_action(
-    engine: &Engine,
     turn: &mut Turn<'_>,
     action: &Action,
     fields: Option<&Vec<(String, String)>>,
@@ -278,9 +268,7 @@ pub async fn on_action(
     match (action, fields) {
         (Action::NewDraft, None) => turn.open_modal(editor("New draft", Action::NewDraft, None)),
         (Action::NewDraft, Some(fields)) => match leader_team(turn).await? {
-            Some(ctx) => {
-                start_draft(engine, turn, &ctx, None, &field(fields, INSIGHT_FIELD)).await?
-            }
+            Some(ctx) => start_draft(turn, &ctx, None, &field(fields, INSIGHT_FIELD)).await?,
             None => turn.reply("Only a team's leaders can start drafts."),
         },
         (Action::SubmitDraft { draft }, _) => {
@@ -304,7 +292,7 @@ pub async fn on_action(
                 serde_json::json!({ "version": draft.current_version }),
             )
             .await?;
-            let reviewers = super::review::request_review(engine, turn, &ctx, &draft).await?;
+            let reviewers = super::review::request_review(turn, &ctx, &draft).await?;
             turn.reply(match reviewers {
                 0 => "Submitted. Nobody can review it yet: ask an admin to add an approver."
                     .to_string(),

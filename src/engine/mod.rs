@@ -219,7 +219,7 @@ impl Engine {
     async fn dispatch(&self, turn: &mut Turn<'_>) -> Result<(), EngineError> {
         let event = turn.event().clone();
         match &event.kind {
-            EventKind::DirectMessage { text } => drafts::on_direct_message(self, turn, text).await,
+            EventKind::DirectMessage { text } => drafts::on_direct_message(turn, text).await,
             EventKind::Button { action, raw_id } => match action {
                 Some(action) => self.on_action(turn, action, None).await,
                 None => forged(turn, raw_id).await,
@@ -233,13 +233,9 @@ impl Engine {
                 None => forged(turn, raw_id).await,
             },
             EventKind::Command { text } => commands::on_command(self, turn, text).await,
-            EventKind::DraftFromMessage { text } => {
-                drafts::start_from_message(self, turn, text).await
-            }
-            EventKind::HomeOpened => commands::on_home(self, turn).await,
-            EventKind::MemberJoined | EventKind::MemberLeft => {
-                nudges::on_membership(self, turn).await
-            }
+            EventKind::DraftFromMessage { text } => drafts::start_from_message(turn, text).await,
+            EventKind::HomeOpened => commands::on_home(turn).await,
+            EventKind::MemberJoined | EventKind::MemberLeft => nudges::on_membership(turn).await,
         }
     }
 
@@ -252,20 +248,20 @@ impl Engine {
         use crate::chat::Action as A;
         match action {
             A::WriteInEditor { .. } | A::SkipAsk { .. } | A::RemindTomorrow { .. } => {
-                prompts::on_action(self, turn, action, fields).await
+                prompts::on_action(turn, action, fields).await
             }
             A::NewDraft | A::SubmitDraft { .. } | A::EditDraft { .. } | A::DiscardDraft { .. } => {
-                drafts::on_action(self, turn, action, fields).await
+                drafts::on_action(turn, action, fields).await
             }
             A::Approve { .. }
             | A::EditAndApprove { .. }
             | A::RequestChanges { .. }
-            | A::Reject { .. } => review::on_action(self, turn, action, fields).await,
+            | A::Reject { .. } => review::on_action(turn, action, fields).await,
             A::PasteLink { .. } | A::SkipOwnPost { .. } | A::PublishNow { .. } => {
-                publish::on_action(self, turn, action, fields).await
+                publish::on_action(turn, action, fields).await
             }
             A::Shared { .. } | A::PasteShareLink { .. } | A::NotThisTime { .. } => {
-                nudges::on_action(self, turn, action, fields).await
+                nudges::on_action(turn, action, fields).await
             }
             A::ForgetMe => forget::confirmed(turn).await,
         }

@@ -330,7 +330,6 @@ fn nudge_message(
 
 /// *Shared on …*, *Paste my link* (and its form), *Not this time*.
 pub async fn on_action(
-    _engine: &Engine,
     turn: &mut Turn<'_>,
     action: &Action,
     fields: Option<&Vec<(String, String)>>,
@@ -546,7 +545,7 @@ async fn confirm(
 }
 
 /// A member joined or left the share channel of a team whose members are "everyone in the share channel".
-pub async fn on_membership(_engine: &Engine, turn: &mut Turn<'_>) -> Result<(), EngineError> {
+pub async fn on_membership(turn: &mut Turn<'_>) -> Result<(), EngineError> {
     let event = turn.event();
     let Some(channel) = event.channel.clone() else {
         return Ok(());

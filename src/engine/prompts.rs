@@ -352,7 +352,6 @@ async fn own_open_ask(
 
 /// *Write in editor*, *Skip this week*, *Remind me tomorrow*, and the editor's submit.
 pub async fn on_action(
-    engine: &Engine,
     turn: &mut Turn<'_>,
     action: &Action,
     fields: Option<&Vec<(String, String)>>,
@@ -374,7 +373,7 @@ pub async fn on_action(
                 return Ok(());
             };
             let text = field(fields, INSIGHT_FIELD);
-            super::drafts::start_draft(engine, turn, &ctx, Some(ask.id), &text).await?;
+            super::drafts::start_draft(turn, &ctx, Some(ask.id), &text).await?;
         }
         (Action::SkipAsk { ask }, _) => {
             let Some((ask, ctx)) = own_open_ask(turn, *ask).await? else {

@@ -21,7 +21,6 @@ pub fn channel_key(post: PostId) -> String {
 
 /// After approval: a post kit for the leader (leader posts first), or straight to the publish slot.
 pub async fn on_approved(
-    _engine: &Engine,
     turn: &mut Turn<'_>,
     ctx: &TeamCtx,
     draft: &Draft,
@@ -155,7 +154,6 @@ async fn schedule(turn: &mut Turn<'_>, ctx: &TeamCtx, post: &Post) -> Result<Str
 
 /// A link the leader pasted (in the DM or the form) for a post awaiting it.
 pub async fn on_pasted_link(
-    _engine: &Engine,
     turn: &mut Turn<'_>,
     post: Post,
     pasted: &str,
@@ -230,7 +228,6 @@ async fn own_post(turn: &mut Turn<'_>, post: &Post) -> Result<Option<TeamCtx>, E
 
 /// *Paste the link of my post* (and its form), *Publish without my link*, *Publish now*.
 pub async fn on_action(
-    engine: &Engine,
     turn: &mut Turn<'_>,
     action: &Action,
     fields: Option<&Vec<(String, String)>>,
@@ -272,7 +269,7 @@ pub async fn on_action(
         }
         (Action::PasteLink { .. }, Some(fields)) => {
             let link = field(fields, LINK_FIELD);
-            on_pasted_link(engine, turn, post, &link).await?;
+            on_pasted_link(turn, post, &link).await?;
         }
         (Action::SkipOwnPost { .. }, _) => {
             let Some(ctx) = own_post(turn, &post).await? else {

@@ -3,7 +3,7 @@
 //! anyone else's attempt is refused and audited.
 
 use super::prompts::{editor, field, INSIGHT_FIELD};
-use super::{roles_in, team_ctx, Engine, EngineError, TeamCtx, Turn};
+use super::{roles_in, team_ctx, EngineError, TeamCtx, Turn};
 use crate::chat::{Action, Button, Destination, Inline, Input, Message, Modal};
 use crate::store::{Draft, DraftId, DraftStatus, Lane, NewReview, Person, ReviewDecision, Role};
 
@@ -12,7 +12,6 @@ pub const COMMENT_FIELD: &str = "comment";
 
 /// Sends the draft's current version to every reviewer; returns how many.
 pub async fn request_review(
-    _engine: &Engine,
     turn: &mut Turn<'_>,
     ctx: &TeamCtx,
     draft: &Draft,
@@ -137,7 +136,6 @@ async fn may_review(turn: &Turn<'_>, ctx: &TeamCtx, draft: &Draft) -> Result<boo
 
 /// Review buttons and their forms.
 pub async fn on_action(
-    engine: &Engine,
     turn: &mut Turn<'_>,
     action: &Action,
     fields: Option<&Vec<(String, String)>>,
@@ -181,7 +179,7 @@ pub async fn on_action(
     match (action, fields) {
         (Action::Approve { .. }, _) => {
             decide(turn, &ctx, &draft, version, ReviewDecision::Approve, None).await?;
-            super::publish::on_approved(engine, turn, &ctx, &draft, version).await?;
+            super::publish::on_approved(turn, &ctx, &draft, version).await?;
         }
         (Action::EditAndApprove { .. }, None) => {
             let body = store
@@ -211,7 +209,7 @@ pub async fn on_action(
                 None,
             )
             .await?;
-            super::publish::on_approved(engine, turn, &ctx, &draft, edited).await?;
+            super::publish::on_approved(turn, &ctx, &draft, edited).await?;
         }
         (Action::RequestChanges { .. }, None) => {
             turn.open_modal(Modal {
