@@ -43,8 +43,22 @@ impl Week {
         self.envelope("events_api", payload).await;
     }
 
-    /// Presses the newest button with this label in `channel` (a DM or the share channel).
+    /// Presses the newest button with this label in `channel` (a DM or the share channel), with a live
+    /// `response_url`.
     async fn press_in(&mut self, user: &str, channel: &str, label: &str) {
+        let response_url = self.rig.fake.new_response_url();
+        self.press_answered_at(user, channel, label, &response_url)
+            .await;
+    }
+
+    /// Presses a button whose payload carries `response_url`.
+    async fn press_answered_at(
+        &mut self,
+        user: &str,
+        channel: &str,
+        label: &str,
+        response_url: &str,
+    ) {
         let action_id = self.rig.fake.button(channel, label).unwrap_or_else(|| {
             panic!(
                 "no button {label:?} in {channel}: {:#?}",
@@ -54,7 +68,7 @@ impl Week {
         let payload = json!({"type": "block_actions", "team": {"id": TEAM, "domain": "fake-team"},
             "user": {"id": user, "username": user, "team_id": TEAM}, "api_app_id": "A0FAKEAPP1", "token": "x",
             "container": {"type": "message", "channel_id": channel}, "trigger_id": self.rig.fake.new_trigger(),
-            "channel": {"id": channel}, "response_url": "http://127.0.0.1:1/actions/x",
+            "channel": {"id": channel}, "response_url": response_url,
             "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "action_ts": "1"}]});
         self.envelope("interactive", payload).await;
     }
@@ -225,13 +239,59 @@ async fn a_week_of_the_routine_on_slack() {
     }
     assert_eq!(count(&w.dms(ALICE), "Could you amplify it"), 0);
 
-    // A share click updates the live count on the channel post (chat.update).
+    // A share click updates the live count on the channel post (chat.update) and is answered only to the
+    // presser through the press's response_url (outside the Web API's tiers), not with chat.postEphemeral.
     w.press(DAN, "Shared on LinkedIn").await;
     assert_eq!(w.rig.fake.calls("chat.update").len(), 1);
     assert!(
         w.channel()[0].contains("1 teammate shared it"),
         "{:?}",
         w.channel()
+    );
+    let answer = w.rig.fake.calls("response_url").pop().expect("an answer");
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        (
+            &answer.args["response_type"],
+            &answer.args["replace_original"]
+        ),
+        (&json!("ephemeral"), &json!(false))
+    );
+    assert!(
+        answer.args["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Thanks for sharing on LinkedIn"),
+        "{answer:?}"
+    );
+    assert!(
+        w.rig.fake.calls("chat.postEphemeral").is_empty(),
+        "every answer so far went through its press's response_url"
+    );
+    // A response_url Slack refuses (used up, expired) leaves the answer to chat.postEphemeral.
+    let refused = format!(
+        "{}/response/T0FAKE-0-unknown",
+        w.rig.fake.api_url.trim_end_matches("/api")
+    );
+    let im = w.rig.fake.im_of(DAN);
+    w.press_answered_at(DAN, &im, "Shared on LinkedIn", &refused)
+        .await;
+    let answers: Vec<_> = w
+        .rig
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "response_url")
+        .collect();
+    assert_eq!(answers.last().map(|a| a.status), Some(404), "{answers:#?}");
+    let ephemeral = w.rig.fake.calls("chat.postEphemeral");
+    assert_eq!(ephemeral.len(), 1, "{ephemeral:?}");
+    assert!(
+        ephemeral[0].args["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Already counted"),
+        "{ephemeral:?}"
     );
 
     // Reminders: one to the leader who did not answer, one last nudge to those who did nothing.
@@ -268,9 +328,18 @@ async fn a_week_of_the_routine_on_slack() {
             );
         }
     }
-    assert!(
-        w.rig.fake.requests().iter().all(|r| r.status == 200),
-        "no 429: the pacing kept within limits"
+    let refused: Vec<_> = w
+        .rig
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.status != 200)
+        .map(|r| (r.method, r.status))
+        .collect();
+    assert_eq!(
+        refused,
+        [("response_url".to_string(), 404)],
+        "no 429: the pacing kept within limits (the one refusal is the response_url refused on purpose)"
     );
     w.rig.shutdown().await;
 }

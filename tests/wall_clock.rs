@@ -5,6 +5,7 @@
 //! - the week's prompt arrives at most 1 s after its slot (and not before it);
 //! - each draft preview at most 1.5 s after the DM that changed it, with two DMs 5 ms apart;
 //! - a form opens within the platform's 3 s after the press, pressed right after the bot wrote in that DM;
+//! - when every member presses *Shared* at once, the last one's thanks at most 1.5 s after the first press;
 //! - the digest at most 1 s after its slot;
 //! - no outbox row was sent more than 1 s after its `not_before` (none was held by a 429 here).
 //!
@@ -250,7 +251,7 @@ impl SlackWorld {
         let payload = json!({"type": "block_actions", "team": {"id": TEAM, "domain": "fake-team"},
             "user": {"id": user, "username": user, "team_id": TEAM}, "api_app_id": "A0FAKEAPP1", "token": "x",
             "container": {"type": "message", "channel_id": im}, "trigger_id": self.fake.new_trigger(),
-            "channel": {"id": im}, "response_url": "http://127.0.0.1:1/actions/x",
+            "channel": {"id": im}, "response_url": self.fake.new_response_url(),
             "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "action_ts": "1"}]});
         let at = Utc::now();
         self.socket.push("interactive", payload);
@@ -406,6 +407,38 @@ fn slack_week(
             w.wrote(&member_im, binary::NUDGE_TEXT, from)
         })?;
     }
+
+    // Every member presses *Shared on LinkedIn* at once. Each thanks goes through its press's response_url,
+    // outside Slack's tiers, so none waits behind the others (chat.postEphemeral takes one call per 0.6 s).
+    std::thread::sleep(READING);
+    let first = Utc::now();
+    for member in SLACK_MEMBERS {
+        w.press(member, "Shared on LinkedIn")?;
+    }
+    let last_thanks = wait_until("every member's thanks", || {
+        let thanks: Vec<DateTime<Utc>> = w
+            .fake
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                r.method == "response_url"
+                    && r.status == 200
+                    && r.args["text"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("Thanks for sharing"))
+            })
+            .map(|r| r.at)
+            .collect();
+        (thanks.len() == SLACK_MEMBERS.len())
+            .then(|| thanks.into_iter().max())
+            .flatten()
+    })?;
+    late(
+        "the last thanks after the burst of share presses",
+        last_thanks,
+        first,
+        PREVIEW_LATE,
+    )?;
 
     // The digest at its slot.
     let sent = wait_until("the digest", || {

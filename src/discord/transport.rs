@@ -49,15 +49,9 @@ fn parse_ref(reference: &str) -> Option<(&str, &str)> {
     reference.split_once('/')
 }
 
-/// The event key behind an engine reply row (`ev:discord:<event key>:<n>`, or the same after
-/// [`crate::store::ERASE_AFTER_SEND`] for a farewell), to answer that interaction.
+/// The interaction an engine reply row answers.
 fn event_key_of(row_key: &str) -> Option<&str> {
-    let rest = row_key
-        .strip_prefix(crate::store::ERASE_AFTER_SEND)
-        .unwrap_or(row_key)
-        .strip_prefix("ev:discord:")?;
-    let (key, seq) = rest.rsplit_once(':')?;
-    seq.parse::<u32>().ok().map(|_| key)
+    crate::engine::answered_event(row_key, Platform::Discord)
 }
 
 impl DiscordTransport {

@@ -15,7 +15,7 @@ pub mod publish;
 pub mod review;
 mod turn;
 
-pub use turn::Turn;
+pub use turn::{answered_event, Turn};
 
 use crate::chat::{Event, EventKind};
 use crate::config::TeamConfig;

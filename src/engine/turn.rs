@@ -74,6 +74,8 @@ impl<'a> Turn<'a> {
             .expect("an event handler runs with a person")
     }
 
+    /// The next outbox key of this turn: `ev:PLATFORM:EVENT:N` for an event's turn (see [`answered_event`]),
+    /// `tick:MILLIS:N` for the clock's.
     fn next_key(&mut self) -> String {
         self.seq += 1;
         match self.event {
@@ -319,4 +321,18 @@ impl Steps {
             metrics::counter!("amplifier_routine_steps_total", "step" => step).increment(1);
         }
     }
+}
+
+/// The key of the event an outbox row of an event's turn answers (`ev:PLATFORM:EVENT:N`, or the same after
+/// [`crate::store::ERASE_AFTER_SEND`] for a farewell): how an adapter finds the interaction (Discord's token,
+/// Slack's `response_url`) to answer it through. `None` for rows of other platforms, ticks and routine keys.
+pub fn answered_event(row_key: &str, platform: Platform) -> Option<&str> {
+    let rest = row_key
+        .strip_prefix(crate::store::ERASE_AFTER_SEND)
+        .unwrap_or(row_key)
+        .strip_prefix("ev:")?
+        .strip_prefix(platform.as_str())?
+        .strip_prefix(':')?;
+    let (key, seq) = rest.rsplit_once(':')?;
+    seq.parse::<u32>().ok().map(|_| key)
 }

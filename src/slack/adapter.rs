@@ -95,12 +95,14 @@ pub async fn connect(
             },
         ),
     ));
+    let responses = Arc::new(super::responses::ResponseUrls::new(&url));
     let receiver = Arc::new(Receiver::new(
         engine.clone(),
         people.clone(),
         clock.clone(),
         identity.user_id.clone(),
         wake,
+        responses.clone(),
     ));
     let (connected_tx, connected) = tokio::sync::watch::channel(config.app_token.is_none());
     let (socket_mode, http_routes) = match (&config.app_token, &config.signing_secret) {
@@ -125,7 +127,7 @@ pub async fn connect(
         (None, None) => return Err(SlackStartError::NoEventSource),
     };
     let transport: Arc<dyn Transport> =
-        Arc::new(SlackTransport::new(bot_api, engine.store().clone(), clock));
+        Arc::new(SlackTransport::new(bot_api, engine.store().clone(), clock).answering(responses));
     tracing::info!(team = %identity.team_id, bot = %identity.user_id, socket_mode = socket_mode.is_some(), "Slack connected");
     Ok(SlackConnection {
         transport,

@@ -13,6 +13,7 @@ pub mod members;
 pub mod pacing;
 pub mod people;
 pub mod receive;
+pub mod responses;
 pub mod scopes;
 pub mod signature;
 pub mod socket;

@@ -52,6 +52,8 @@ pub struct Receiver {
     /// Our own user id (from auth.test): our own messages are never a reply.
     bot_user: String,
     wake: Arc<Notify>,
+    /// Where the answers to presses and commands can go without the Web API's tiers.
+    responses: Arc<super::responses::ResponseUrls>,
 }
 
 impl Receiver {
@@ -61,6 +63,7 @@ impl Receiver {
         clock: Arc<dyn Clock>,
         bot_user: String,
         wake: Arc<Notify>,
+        responses: Arc<super::responses::ResponseUrls>,
     ) -> Receiver {
         Receiver {
             engine,
@@ -68,6 +71,7 @@ impl Receiver {
             clock,
             bot_user,
             wake,
+            responses,
         }
     }
 
@@ -109,7 +113,12 @@ impl Receiver {
             return self.user_changed(payload).await;
         }
         match self.event(kind, payload) {
-            Ok(Some(event)) => self.apply(event).await,
+            Ok(Some(event)) => {
+                if let Some(url) = payload["response_url"].as_str() {
+                    self.responses.insert(&event.key, url, self.clock.now());
+                }
+                self.apply(event).await
+            }
             Ok(None) => Outcome::Ignored,
             Err(e) => {
                 // Acknowledged anyway: a payload we cannot read will not become readable by redelivery.

@@ -1,12 +1,15 @@
 //! Delivery's transport for Slack: outbox rows become chat.postMessage / chat.update / chat.postEphemeral /
 //! views.open calls (DMs through conversations.open), paced to Slack's tiers, with Slack's errors sorted into
-//! rate limited, transient and permanent.
+//! rate limited, transient and permanent. A private answer to a press or command goes through the event's
+//! `response_url` while it lasts (`responses.rs`): one request, outside the tiers, so a burst of presses is
+//! answered at once.
 
 use super::api::{ApiError, WebApi};
 use super::blocks::{
     render_home, render_message, render_modal, HomeView, Rendered, SlackBlock, View,
 };
 use super::pacing::{method_interval, Pacing, Plan, CHANNEL_INTERVAL};
+use super::responses::ResponseUrls;
 use super::trigger_of;
 use crate::chat::{Button, ButtonStyle, Destination, Message, Modal, Outbound};
 use crate::clock::Clock;
@@ -22,6 +25,9 @@ use std::sync::{Arc, Mutex};
 /// How long after the press a form may still be opened with its `trigger_id` (Slack's 3 seconds, less the time
 /// `views.open` takes to arrive).
 pub const TRIGGER_DEADLINE: chrono::Duration = chrono::Duration::milliseconds(2_500);
+
+/// How long a `response_url` answer may take before the Web API carries it instead.
+const RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a person reads when their form could not open in time.
 pub const FORM_AGAIN: &str =
@@ -121,7 +127,19 @@ pub struct SlackTransport {
     pacing: Mutex<Pacing>,
     /// DM channel per user, from conversations.open (a DM channel never changes).
     dm_channels: Mutex<HashMap<String, String>>,
+    /// The events' `response_url`s ([`SlackTransport::answering`]); without them every answer uses the Web API.
+    responses: Option<(Arc<ResponseUrls>, reqwest::Client)>,
 }
+
+/// What goes to a `response_url`: a message only the person sees, next to the one they pressed.
+#[derive(Serialize)]
+struct Response<'a> {
+    response_type: &'static str,
+    replace_original: bool,
+    text: &'a str,
+    blocks: &'a [SlackBlock],
+}
+
 
 impl SlackTransport {
     pub fn new(api: WebApi, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> SlackTransport {
@@ -131,6 +149,71 @@ impl SlackTransport {
             clock,
             pacing: Mutex::new(Pacing::default()),
             dm_channels: Mutex::new(HashMap::new()),
+            responses: None,
+        }
+    }
+
+    /// Answers privately through the events' `response_url`s kept in `responses` while they last.
+    pub fn answering(mut self, responses: Arc<ResponseUrls>) -> SlackTransport {
+        match reqwest::Client::builder().timeout(RESPONSE_TIMEOUT).build() {
+            Ok(client) => self.responses = Some((responses, client)),
+            Err(e) => {
+                tracing::warn!(error = %e, "no HTTP client for response_url answers; using chat.postEphemeral")
+            }
+        }
+        self
+    }
+
+    /// The event whose `response_url` can carry this row: a private answer in a channel to a press or command
+    /// whose URL still has uses.
+    fn response_key<'r>(&self, row: &'r OutboxMessage, op: &Outbound) -> Option<&'r str> {
+        let (responses, _) = self.responses.as_ref()?;
+        if !matches!(
+            op,
+            Outbound::Private {
+                channel: Some(_),
+                ..
+            }
+        ) {
+            return None;
+        }
+        let key = crate::engine::answered_event(&row.idempotency_key, Platform::Slack)?;
+        responses.usable(key, self.clock.now()).then_some(key)
+    }
+
+    /// Sends the answer through the event's `response_url`. `None` when it cannot (used up, refused, Slack
+    /// not answering well): the Web API then carries it.
+    async fn respond(&self, key: &str, message: &Message) -> Option<Sent> {
+        let (responses, client) = self.responses.as_ref()?;
+        let url = responses.take(key, self.clock.now())?;
+        let rendered = render_message(message);
+        let body = Response {
+            response_type: "ephemeral",
+            replace_original: false,
+            text: &rendered.text,
+            blocks: &rendered.blocks,
+        };
+        let body = serde_json::to_vec(&body).ok()?;
+        let request = client
+            .post(&url)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            )
+            .body(body);
+        match request.send().await {
+            Ok(answer) if answer.status().is_success() => Some(Sent::default()),
+            Ok(answer) => {
+                let status = answer.status();
+                let text = answer.text().await.unwrap_or_default();
+                tracing::debug!(%status, answer = %text.chars().take(80).collect::<String>(), "response_url refused; answering with chat.postEphemeral");
+                responses.spent(key);
+                None
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "response_url did not answer; answering with chat.postEphemeral");
+                None
+            }
         }
     }
 
@@ -448,7 +531,11 @@ impl Transport for SlackTransport {
     }
 
     fn rate_scope(&self, message: &OutboxMessage) -> Option<String> {
-        read(message).ok().map(|op| primary_scope(&op))
+        let op = read(message).ok()?;
+        Some(match self.response_key(message, &op) {
+            Some(key) => format!("response_url:{key}"),
+            None => primary_scope(&op),
+        })
     }
 
     fn wait_before(&self, message: &OutboxMessage, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -458,12 +545,21 @@ impl Transport for SlackTransport {
             // still holds it, and a form too late to open is answered with its button again).
             return None;
         }
+        if self.response_key(message, &op).is_some() {
+            // Outside the Web API's tiers: nothing to wait for.
+            return None;
+        }
         let plan = self.plan(&op);
         self.pacing().wait_before(message.id.0, &plan, now)
     }
 
     async fn send(&self, row: &OutboxMessage) -> Result<Sent, SendError> {
         let op = read(row)?;
+        if let (Some(key), Outbound::Private { message, .. }) = (self.response_key(row, &op), &op) {
+            if let Some(sent) = self.respond(key, message).await {
+                return Ok(sent);
+            }
+        }
         if let Outbound::OpenModal { person, modal, .. } = &op {
             if self.clock.now() - row.created_at > TRIGGER_DEADLINE {
                 // Its trigger_id has expired (or will have by the time views.open arrives).

@@ -75,6 +75,8 @@ struct World {
     /// After a 429: the scope is closed until then; a call before it is a violation.
     blocked_until: HashMap<String, DateTime<Utc>>,
     triggers: HashMap<String, DateTime<Utc>>,
+    /// `response_url` id → (issued at, answers taken).
+    response_urls: HashMap<String, (DateTime<Utc>, u8)>,
     /// What `apps.connections.open` hands out.
     socket_url: Option<String>,
     /// The bot token's scopes, sent in `X-OAuth-Scopes` as Slack does.
@@ -153,6 +155,7 @@ impl FakeSlack {
             calls: HashMap::new(),
             blocked_until: HashMap::new(),
             triggers: HashMap::new(),
+            response_urls: HashMap::new(),
             socket_url: None,
             scopes: amplifier::slack::scopes::required_bot_scopes(),
             bot_absent: Default::default(),
@@ -161,6 +164,7 @@ impl FakeSlack {
         }));
         let app = Router::new()
             .route("/api/{method}", axum::routing::any(web_api))
+            .route("/response/{id}", axum::routing::post(response_url))
             .with_state(world.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -254,6 +258,17 @@ impl FakeSlack {
         let now = world.clock.now();
         world.triggers.insert(id.clone(), now);
         id
+    }
+
+    /// A fresh `response_url` for a press or command payload: it takes five answers within 30 minutes on the
+    /// fake's clock, as Slack's do. Its answers are recorded as calls of the method `"response_url"`.
+    pub fn new_response_url(&self) -> String {
+        let mut world = self.lock();
+        world.next_ts += 1;
+        let id = format!("T0FAKE-{}-fakehook", world.next_ts);
+        let now = world.clock.now();
+        world.response_urls.insert(id.clone(), (now, 0));
+        format!("{}/response/{id}", self.api_url.trim_end_matches("/api"))
     }
 
     /// The DM channel of a user (opened if needed), as conversations.open would answer.
@@ -405,6 +420,68 @@ fn scope(method: &str, args: &Map<String, Value>) -> String {
     match (method, args.get("channel").and_then(Value::as_str)) {
         ("chat.postMessage", Some(channel)) => format!("{method}:{channel}"),
         _ => method.to_string(),
+    }
+}
+
+/// A `response_url`: JSON with `text` or `blocks`, `response_type` ephemeral or in_channel; five answers within
+/// 30 minutes, then `404 used_url` / `404 expired_url` as Slack answers.
+async fn response_url(
+    State(world): State<Arc<Mutex<World>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut world = world.lock().unwrap_or_else(|e| e.into_inner());
+    let now = world.clock.now();
+    let mut problems = Vec::new();
+    if !headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+    {
+        problems.push("a response_url answer must be JSON".to_string());
+    }
+    let args = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(args)) => args,
+        _ => {
+            problems.push("a response_url answer is not a JSON object".to_string());
+            Map::new()
+        }
+    };
+    match args.get("response_type").and_then(Value::as_str) {
+        None | Some("ephemeral") | Some("in_channel") => {}
+        Some(other) => problems.push(format!("response_type {other:?}")),
+    }
+    let text = args.get("text").and_then(Value::as_str).unwrap_or("");
+    match args.get("blocks") {
+        Some(blocks) => problems.extend(blockkit::check_blocks(blocks, 50)),
+        None if text.is_empty() => problems.push("neither text nor blocks".to_string()),
+        None => {}
+    }
+    let (status, error) = match world.response_urls.get_mut(&id) {
+        None => (404, Some("invalid_url")),
+        Some((issued, _)) if now - *issued >= chrono::Duration::minutes(30) => {
+            (404, Some("expired_url"))
+        }
+        Some((_, used)) if *used >= 5 => (404, Some("used_url")),
+        Some((_, used)) => {
+            *used += 1;
+            (200, None)
+        }
+    };
+    world
+        .violations
+        .extend(problems.into_iter().map(|p| format!("response_url: {p}")));
+    world.requests.push(Recorded {
+        method: "response_url".to_string(),
+        args,
+        at: now,
+        status,
+        error: error.map(str::to_string),
+    });
+    match error {
+        None => (StatusCode::OK, "ok").into_response(),
+        Some(code) => (StatusCode::NOT_FOUND, code).into_response(),
     }
 }
 
