@@ -520,7 +520,7 @@ fn command_not_registered() -> Result<(), Failed> {
     })?;
     let (code, report) = rig.doctor()?;
     let line =
-        "✗ discord: team Community: the commands amplify, Draft an insight are not registered";
+        "✗ discord: team Community: the commands amplify, amplify-team, Draft an insight are not registered";
     assert_only_failures(code, &report, &[line]);
     assert!(fix_of(&report, line).contains("amplifier run"), "{report}");
     rig.no_violations_but_wrong_tokens();

@@ -429,6 +429,15 @@ mod tests {
         changed[0]["description"] = json!("something else");
         let finding = commands("T", &changed);
         assert!(finding.what.contains("differ"), "{}", finding.what);
+        // An admin command Discord shows to everyone is not the one defined.
+        let mut shown = registered.clone();
+        shown[1]["default_member_permissions"] = Value::Null;
+        let finding = commands("T", &shown);
+        assert!(
+            finding.what.contains("differ") && finding.what.contains("amplify-team"),
+            "{}",
+            finding.what
+        );
     }
 
     #[test]

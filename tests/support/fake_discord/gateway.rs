@@ -393,9 +393,15 @@ pub mod payloads {
 
     /// `/amplify` (type 2) with `options` as Discord sends them (subcommands hold their options).
     pub fn slash(id: &str, user: &str, at: &Place, options: Value) -> Value {
+        command(id, user, at, "amplify", options)
+    }
+
+    /// The slash command `name` (type 2, such as the admins' `amplify-team`) with `options` as Discord sends them.
+    pub fn command(id: &str, user: &str, at: &Place, name: &str, options: Value) -> Value {
         let mut d: Value =
             serde_json::from_str(SLASH).expect("interaction_create_slash_subcommand.json");
         place(&mut d, id, user, at);
+        d["data"]["name"] = json!(name);
         d["data"]["options"] = options;
         d["data"]["resolved"] = json!({});
         d

@@ -494,8 +494,9 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
 
     // The official spec, then the documented limits it cannot express.
     if method != Method::GET {
+        let typed = limits::as_the_spec_types_it(method.as_str(), &path, &body);
         let mut problems = match schema::request_schema(method.as_str(), &path) {
-            Some(schema) => schema::validate(schema, &body),
+            Some(schema) => schema::validate(schema, &typed),
             None => vec![format!("{method} {path}: no such route in the spec")],
         };
         problems.extend(limits::check(method.as_str(), &path, &body));
