@@ -1,6 +1,7 @@
 //! The Discord gateway end to end: the real adapter (serenity) against the fake Discord (gateway and REST), the
 //! engine and a store (SQLite and PostgreSQL): DMs, buttons, forms, `/amplify`, the message command,
-//! duplicates, drops and resumes, deferrals, hostile text, and the whole week of the routine.
+//! duplicates, drops and resumes, deferrals, hostile text, `/amplify join|leave` and the opt-in role, and the whole
+//! week of the routine.
 
 mod support;
 
@@ -16,7 +17,7 @@ use std::time::Duration;
 use support::fake_discord::gateway::{payloads, Place};
 use support::fake_discord::BOT_ID;
 use support::Case;
-use world::{button_id, World, ALICE, BOB, CAROL, DAN, ERIN, FRANK, GUILD, SHARE};
+use world::{button_id, World, ALICE, BOB, CAROL, DAN, ERIN, FRANK, GRACE, GUILD, OPT_IN, SHARE};
 
 const CASES: &[(&str, Case)] = &[
     (
@@ -50,6 +51,13 @@ const CASES: &[(&str, Case)] = &[
     ("the_whole_week_runs_on_discord", |s| {
         Box::pin(the_whole_week_runs_on_discord(s))
     }),
+    ("join_and_leave_give_and_take_the_opt_in_role", |s| {
+        Box::pin(join_and_leave_give_and_take_the_opt_in_role(s))
+    }),
+    (
+        "a_refused_role_tells_the_member_what_an_admin_must_fix",
+        |s| Box::pin(a_refused_role_tells_the_member_what_an_admin_must_fix(s)),
+    ),
 ];
 
 fn main() {
@@ -539,5 +547,128 @@ async fn the_whole_week_runs_on_discord(store: Arc<dyn Store>) -> anyhow::Result
     );
     assert_eq!(w.fake.violations(), Vec::<String>::new());
     assert_eq!(w.fake.gateway.identifies().len(), 1);
+    w.stop().await
+}
+
+/// The text of an interaction's first answer (`data`) or of a follow-up.
+fn answer_text(r: &support::fake_discord::Recorded) -> String {
+    let body = if r.path.contains("/interactions/") {
+        &r.body["data"]
+    } else {
+        &r.body
+    };
+    body["content"]
+        .as_str()
+        .unwrap_or_default()
+        .replace('\\', "")
+}
+
+/// Whether Grace is a member of the team in the store.
+async fn grace_is_member(w: &World) -> anyhow::Result<bool> {
+    let Some(grace) = w
+        .store
+        .person_by_platform_id(amplifier::domain::Platform::Discord, GUILD, GRACE)
+        .await?
+    else {
+        return Ok(false);
+    };
+    Ok(w.store
+        .teams_of_person(grace.id)
+        .await?
+        .iter()
+        .any(|(_, role)| *role == amplifier::store::Role::Member))
+}
+
+async fn join_and_leave_give_and_take_the_opt_in_role(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let w = World::start(store, Duration::from_secs(120)).await?;
+    let role_path = format!("/guilds/{GUILD}/members/{GRACE}/roles/{OPT_IN}");
+    let (key, outcome) = w.slash(GRACE, "join", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(w.fake.member_roles(GUILD, GRACE), [OPT_IN]);
+    assert!(
+        grace_is_member(&w).await?,
+        "the store agrees with the server"
+    );
+    let answer = w.answer_to(&key)?;
+    assert_eq!(answer.body["data"]["flags"], json!(64));
+    assert!(
+        answer_text(&answer).contains("Welcome aboard"),
+        "{answer:?}"
+    );
+    // Joining again changes nothing and says so.
+    let (key, _) = w.slash(GRACE, "join", None).await?;
+    w.deliver().await?;
+    assert!(answer_text(&w.answer_to(&key)?).contains("already in"));
+    assert_eq!(w.fake.member_roles(GUILD, GRACE), [OPT_IN]);
+    let (key, outcome) = w.slash(GRACE, "leave", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert!(w.fake.member_roles(GUILD, GRACE).is_empty());
+    assert!(!grace_is_member(&w).await?);
+    assert!(answer_text(&w.answer_to(&key)?).contains("You're out"));
+    let role_calls: Vec<String> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == role_path)
+        .map(|r| format!("{} {}", r.method, r.status))
+        .collect();
+    assert_eq!(role_calls, ["PUT 204", "PUT 204", "DELETE 204"]);
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+async fn a_refused_role_tells_the_member_what_an_admin_must_fix(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let w = World::start(store, Duration::from_secs(120)).await?;
+    // An admin dragged the opt-in role above the bot's: Discord refuses to give it (50013).
+    let mut role = w.fake.role(GUILD, OPT_IN).context("the opt-in role")?;
+    role.position = 5;
+    w.fake.set_role(GUILD, role.clone());
+    let (key, outcome) = w.slash(GRACE, "join", None).await?;
+    assert!(matches!(outcome, Outcome::Refused(_)), "{outcome:?}");
+    w.deliver().await?;
+    assert_eq!(w.fake.role_refusals(), 1);
+    assert!(w.fake.member_roles(GUILD, GRACE).is_empty());
+    assert!(!grace_is_member(&w).await?, "nothing recorded");
+    let answers: Vec<_> = w
+        .fake
+        .interaction_answers()
+        .into_iter()
+        .filter(|r| r.path.contains(&key))
+        .collect();
+    assert_eq!(answers.len(), 1, "one answer: {answers:?}");
+    let answer = &answers[0];
+    assert_eq!(answer.body["type"], json!(4));
+    assert_eq!(
+        answer.body["data"]["flags"],
+        json!(64),
+        "only Grace sees it"
+    );
+    let text = answer_text(answer);
+    for says in [
+        "you are not in yet",
+        "Missing Permissions",
+        "Manage Roles",
+        "drag it above the opt-in role",
+    ] {
+        assert!(text.contains(says), "{says:?} missing from {text}");
+    }
+    assert_eq!(
+        answer.body["data"]["allowed_mentions"]["roles"],
+        json!([]),
+        "naming the role pings nobody"
+    );
+    // Once the admin fixed it, the same command works.
+    role.position = 1;
+    w.fake.set_role(GUILD, role);
+    let (_, outcome) = w.slash(GRACE, "join", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(w.fake.member_roles(GUILD, GRACE), [OPT_IN]);
+    assert!(grace_is_member(&w).await?);
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
     w.stop().await
 }

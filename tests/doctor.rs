@@ -75,6 +75,14 @@ fn main() {
             "discord_opt_in_role_not_in_server",
             discord_opt_in_role_not_in_server,
         ),
+        (
+            "discord_bot_cannot_manage_roles",
+            discord_bot_cannot_manage_roles,
+        ),
+        (
+            "discord_opt_in_role_above_the_bots",
+            discord_opt_in_role_above_the_bots,
+        ),
         ("database_not_migrated", database_not_migrated),
         ("clock_skew", clock_skew),
     ];
@@ -383,6 +391,7 @@ fn healthy() -> Result<(), Failed> {
         "✓ discord: team Community: the bot sees the share channel #amplify",
         "✓ discord: team Community: the bot may view, send and embed links in the share channel #amplify (1100000000000000021)",
         "✓ discord: team Community: the weekly post can ping the opt-in role @Amplifiers",
+        "✓ discord: team Community: /amplify join and leave can give and take the opt-in role @Amplifiers",
         "✓ discord: team Community: all 2 configured people are members of the server",
         "✓ clock: within ",
     ] {
@@ -555,7 +564,7 @@ fn discord_bot_not_in_server() -> Result<(), Failed> {
     assert_only_failures(code, &report, &[line]);
     assert!(
         fix_of(&report, line).contains(
-            "https://discord.com/oauth2/authorize?client_id=1200000000000000001&scope=bot+applications.commands&permissions=19456"
+            "https://discord.com/oauth2/authorize?client_id=1200000000000000001&scope=bot+applications.commands&permissions=268454912"
         ),
         "{report}"
     );
@@ -630,7 +639,7 @@ fn discord_bot_lacks_embed_links() -> Result<(), Failed> {
                 FakeRole {
                     id: BOT_ROLE.into(),
                     name: "Amplifier".into(),
-                    permissions: bits::VIEW_CHANNEL | bits::SEND_MESSAGES,
+                    permissions: bits::INVITE & !bits::EMBED_LINKS,
                     position: 2,
                     mentionable: false,
                 },
@@ -761,6 +770,60 @@ fn discord_opt_in_role_not_in_server() -> Result<(), Failed> {
     let line = "✗ discord: team Community: teams[1].opt_in_role names 1100000000000000039, which is not a role of server 1100000000000000001";
     assert_only_failures(code, &report, &[line]);
     assert!(fix_of(&report, line).contains("Copy Role ID"), "{report}");
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_bot_cannot_manage_roles() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_server: |d| {
+            d.set_role(
+                GUILD,
+                FakeRole {
+                    id: BOT_ROLE.into(),
+                    name: "Amplifier".into(),
+                    permissions: bits::INVITE & !bits::MANAGE_ROLES,
+                    position: 2,
+                    mentionable: false,
+                },
+            )
+        },
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ discord: team Community: /amplify join cannot give the opt-in role @Amplifiers: the bot lacks Manage Roles in server 1100000000000000001";
+    assert_only_failures(code, &report, &[line]);
+    assert!(
+        fix_of(&report, line).contains("Roles → Amplifier (the bot's role), turn on Manage Roles"),
+        "{report}"
+    );
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_opt_in_role_above_the_bots() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_server: |d| {
+            d.set_role(
+                GUILD,
+                FakeRole {
+                    id: OPT_IN_ROLE.into(),
+                    name: "Amplifiers".into(),
+                    permissions: 0,
+                    position: 3,
+                    mentionable: true,
+                },
+            )
+        },
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ discord: team Community: /amplify join cannot give the opt-in role @Amplifiers: it is not below the bot's highest role (@Amplifier)";
+    assert_only_failures(code, &report, &[line]);
+    assert!(
+        fix_of(&report, line).contains("drag @Amplifier above @Amplifiers"),
+        "{report}"
+    );
     rig.no_violations_but_wrong_tokens();
     Ok(())
 }

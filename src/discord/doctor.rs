@@ -2,7 +2,7 @@
 //! intents it needs (`GET /applications/@me`), and for each Discord team the bot's membership of the server,
 //! the registered commands against `bots/discord/commands.json`, the share channel, the bot's effective
 //! permissions there (from the server's roles, its own roles and the channel's overwrites) and the opt-in role it
-//! must ping, and each configured person.
+//! must ping and give (`/amplify join`), and each configured person.
 //! Read-only: it never registers anything.
 
 use super::permissions as perms;
@@ -211,7 +211,8 @@ async fn check_team(
     let key = format!("teams[{}]", team.index);
     let guild = &t.workspace_id;
     let invite = format!(
-        "invite it: https://discord.com/oauth2/authorize?client_id={app_id}&scope=bot+applications.commands&permissions=19456"
+        "invite it: https://discord.com/oauth2/authorize?client_id={app_id}&scope=bot+applications.commands&permissions={}",
+        perms::INVITE
     );
     let guild_body = match get(rest, &format!("/guilds/{guild}")).await {
         Ok(answer) if answer.ok() => {
@@ -360,7 +361,7 @@ async fn check_team(
 
 /// The bot's permissions where it works, from the server's roles, the bot member's roles and the share channel's
 /// overwrites: View Channel, Send Messages and Embed Links in the share channel; with `nudge = "role_post"`, a
-/// way to ping the opt-in role.
+/// way to ping the opt-in role; with an opt-in role, Manage Roles and a role above it (for `/amplify join`).
 async fn permissions(
     rest: &Rest,
     team: &ConfiguredTeam<'_>,
@@ -477,6 +478,49 @@ async fn permissions(
         ));
         return out;
     };
+    // `/amplify join|leave` give and take the role: Discord needs Manage Roles and the bot's highest role above it.
+    let highest = roles
+        .iter()
+        .filter(|r| member_roles.contains(&r.id))
+        .max_by_key(|r| r.position);
+    out.push(if base & perms::MANAGE_ROLES == 0 {
+        Finding::fix(
+            AREA,
+            format!(
+                "team {}: /amplify join cannot give the opt-in role @{}: the bot lacks {} in server {guild}",
+                t.name,
+                role.name,
+                perms::name(perms::MANAGE_ROLES)
+            ),
+            format!(
+                "in Server Settings → Roles → {} (the bot's role), turn on Manage Roles",
+                highest.map_or("Amplifier", |r| r.name.as_str())
+            ),
+        )
+    } else if highest.is_none_or(|h| h.position <= role.position) {
+        Finding::fix(
+            AREA,
+            format!(
+                "team {}: /amplify join cannot give the opt-in role @{}: it is not below the bot's highest role{}",
+                t.name,
+                role.name,
+                highest.map_or(String::new(), |h| format!(" (@{})", h.name))
+            ),
+            format!(
+                "in Server Settings → Roles, drag {} above @{} (Discord lets a bot manage only roles below its own)",
+                highest.map_or("the bot's role".to_string(), |h| format!("@{}", h.name)),
+                role.name
+            ),
+        )
+    } else {
+        Finding::ok(
+            AREA,
+            format!(
+                "team {}: /amplify join and leave can give and take the opt-in role @{}",
+                t.name, role.name
+            ),
+        )
+    });
     if t.nudge == crate::config::NudgeMode::RolePost {
         out.push(if role.mentionable || here & perms::MENTION_EVERYONE != 0 {
             Finding::ok(

@@ -2,11 +2,15 @@
 //! handler turns DMs, button presses, modal submits, `/amplify` and the "Draft an insight" message command into
 //! neutral chat events for the engine ([`super::inbound`]), registers each interaction so the transport can answer
 //! it, and defers whatever nobody answered in time, so every interaction is answered within Discord's 3 seconds.
+//! `/amplify join|leave` first gives or takes the team's opt-in role ([`super::opt_in`]); when Discord refuses, the
+//! person is told what an admin must fix and the engine records nothing.
 
 use super::inbound::{self, Incoming};
 use super::interactions::{Interaction, Interactions, State};
+use super::opt_in;
+use super::render;
 use super::rest::{Rest, REQUEST_TIMEOUT};
-use crate::chat::Event;
+use crate::chat::{Event, EventKind, Message as ChatMessage};
 use crate::clock::Clock;
 use crate::domain::Platform;
 use crate::engine::{Engine, Handled};
@@ -87,6 +91,9 @@ pub enum Outcome {
     Duplicate,
     /// Not for the engine (the bot's own message, an unknown command, a server the bot has no team in).
     Ignored,
+    /// Answered by the adapter without the engine: Discord refused what the command needs (the opt-in role for
+    /// `/amplify join`), and the person was told what an admin must change. Nothing was recorded.
+    Refused(String),
     Failed(String),
 }
 
@@ -159,6 +166,7 @@ impl DiscordAdapter {
             Rest::new(&settings.api_base_url, &settings.bot_token).map_err(GatewayError::Client)?;
         let (progress_tx, progress) = watch::channel(Progress::default());
         let handler = Handler {
+            application_id: settings.application_id.clone(),
             engine,
             clock,
             interactions,
@@ -219,6 +227,7 @@ fn origin_of(base: &str) -> Result<String, GatewayError> {
 }
 
 struct Handler {
+    application_id: String,
     engine: Arc<Engine>,
     clock: Arc<dyn Clock>,
     interactions: Arc<Interactions>,
@@ -285,6 +294,14 @@ impl Handler {
                 return self.record(&key, Outcome::Failed(e));
             }
         };
+        if let EventKind::Command { text } = &incoming.kind {
+            if let Some(join) = opt_in::joining(text) {
+                if let Err(refusal) = self.opt_in(&workspace, &incoming.person, join).await {
+                    self.answer_alone(&key, &refusal).await;
+                    return self.record(&key, Outcome::Refused(refusal));
+                }
+            }
+        }
         let event = Event {
             platform: Platform::Discord,
             workspace_id: workspace,
@@ -302,6 +319,59 @@ impl Handler {
             }
         };
         self.record(&key, outcome);
+    }
+
+    /// `/amplify join` (or `leave`): gives the person the opt-in role of each team of the server that has one (or
+    /// takes it) before the engine records it. `Err` is what to tell them; the engine then records nothing.
+    async fn opt_in(&self, guild: &str, person: &str, join: bool) -> Result<(), String> {
+        let roles = opt_in::roles_of(self.engine.store().as_ref(), guild)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot read the opt-in roles");
+                "Something went wrong on my side; nothing changed. Type the command again in a minute.".to_string()
+            })?;
+        for role in roles {
+            opt_in::apply(&self.rest, guild, person, &role, join).await?;
+        }
+        Ok(())
+    }
+
+    /// Answers the interaction `key` with `text` only its author sees (first answer, or a follow-up when it was
+    /// deferred meanwhile), outside the outbox: the engine has nothing to record.
+    async fn answer_alone(&self, key: &str, text: &str) {
+        let Some((interaction, state)) = self.interactions.claim(key) else {
+            return tracing::warn!(key, "an interaction to answer is unknown or expired");
+        };
+        let mut data =
+            match serde_json::to_value(render::message(&ChatMessage::new(text).say(text))) {
+                Ok(data) => data,
+                Err(e) => return tracing::error!(key, error = %e, "cannot encode an answer"),
+            };
+        data["flags"] = json!(1 << 6);
+        let (path, body) = match state {
+            State::Fresh => (
+                format!(
+                    "/interactions/{}/{}/callback",
+                    interaction.id, interaction.token
+                ),
+                json!({"type": 4, "data": data}),
+            ),
+            State::Answered => (
+                format!("/webhooks/{}/{}", self.application_id, interaction.token),
+                data,
+            ),
+        };
+        match self
+            .rest
+            .call(reqwest::Method::POST, &path, Some(&body))
+            .await
+        {
+            Ok(answer) if answer.ok() => {}
+            Ok(answer) => {
+                tracing::warn!(key, answer = %answer.describe(), "answering an interaction failed")
+            }
+            Err(e) => tracing::warn!(key, error = %e, "answering an interaction failed"),
+        }
     }
 
     /// Registers the interaction for the transport, then defers it if nothing answered it in time.

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod gateway;
 pub mod inbound;
 pub mod interactions;
+pub mod opt_in;
 pub mod permissions;
 pub mod ratelimit;
 pub mod render;

@@ -17,6 +17,10 @@ pub const ALL: u64 = u64::MAX;
 /// used, so Send Messages in Threads is not asked for).
 pub const SHARE_CHANNEL: &[u64] = &[VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS];
 
+/// Everything the bot is invited with (`permissions=` in the invite link, docs/discord.md): the share channel's
+/// needs, and Manage Roles for `/amplify join|leave` with an opt-in role.
+pub const INVITE: u64 = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | MANAGE_ROLES;
+
 /// A permission's name as Discord's role and channel settings show it.
 pub fn name(bit: u64) -> &'static str {
     match bit {
@@ -224,6 +228,12 @@ mod tests {
             ),
             ALL
         );
+    }
+
+    #[test]
+    fn the_invite_asks_for_exactly_what_is_used() {
+        assert_eq!(INVITE, 268_454_912);
+        assert_eq!(INVITE & (ADMINISTRATOR | MENTION_EVERYONE), 0);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! nonce within a few minutes (as Discord does with `enforce_nonce`), refuses DMs for chosen users (50007), keeps
 //! servers with roles, members' roles and channel overwrites and computes the bot's permissions from them as
 //! Discord documents it (a channel it cannot view is 403 Missing Access, a post without Send Messages 403 Missing
-//! Permissions), and fails calls on demand or at random ([`FakeDiscord::set_faults`]).
+//! Permissions), gives and takes members' roles only with Manage Roles and below the bot's highest role (403
+//! Missing Permissions otherwise), and fails calls on demand or at random ([`FakeDiscord::set_faults`]).
 
 pub mod gateway;
 pub mod limits;
@@ -90,6 +91,8 @@ struct State {
     application_flags: u64,
     /// Servers the bot is in.
     guilds: HashMap<String, Guild>,
+    /// Role changes refused with Missing Permissions.
+    role_refusals: u32,
     /// Registered commands by (application, guild; "" for global ones), as Discord answers them.
     commands: HashMap<(String, String), Value>,
 }
@@ -137,7 +140,7 @@ pub mod bits {
     pub const MENTION_EVERYONE: u64 = 1 << 17;
     pub const MANAGE_ROLES: u64 = 1 << 28;
     /// What the documented invite link grants the bot's own role.
-    pub const INVITE: u64 = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS;
+    pub const INVITE: u64 = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | MANAGE_ROLES;
 }
 
 impl Guild {
@@ -235,6 +238,7 @@ impl FakeDiscord {
             token: None,
             application_flags: 0,
             guilds: HashMap::new(),
+            role_refusals: 0,
             commands: HashMap::new(),
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -391,6 +395,11 @@ impl FakeDiscord {
         self.with_guild(guild, |g| {
             g.member_roles.get(member).cloned().unwrap_or_default()
         })
+    }
+
+    /// How many role changes the fake refused with Missing Permissions.
+    pub fn role_refusals(&self) -> u32 {
+        self.lock().role_refusals
     }
 
     /// Adds members to `guild` (with no roles).
@@ -684,6 +693,11 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
         let typed = limits::as_the_spec_types_it(method.as_str(), &path, &body);
         let mut problems = match schema::request_schema(method.as_str(), &path) {
             Some(schema) => schema::validate(schema, &typed),
+            // A route without a body (giving a member a role) takes none.
+            None if schema::has_route(method.as_str(), &path) => match &body {
+                Value::Null => Vec::new(),
+                _ => vec![format!("{method} {path} takes no body")],
+            },
             None => vec![format!("{method} {path}: no such route in the spec")],
         };
         problems.extend(limits::check(method.as_str(), &path, &body));
@@ -945,6 +959,36 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
                 ),
                 None => error(404, json!({"message": "Unknown Member", "code": 10007})),
             }
+        }
+        (m @ ("PUT" | "DELETE"), ["guilds", guild, "members", member, "roles", role]) => {
+            let Some(g) = s.guilds.get_mut(*guild) else {
+                return error(404, json!({"message": "Unknown Guild", "code": 10004}));
+            };
+            let Some(target) = g.roles.iter().find(|r| r.id == *role).cloned() else {
+                return error(404, json!({"message": "Unknown Role", "code": 10011}));
+            };
+            if !g.members.contains(*member) {
+                return error(404, json!({"message": "Unknown Member", "code": 10007}));
+            }
+            // Discord: Manage Roles, and only roles below the bot's highest role.
+            let may = g.permissions(guild, BOT_ID, None) & bits::MANAGE_ROLES != 0
+                && g.highest(BOT_ID) > target.position;
+            if !may {
+                s.role_refusals += 1;
+                return error(
+                    403,
+                    json!({"message": "Missing Permissions", "code": 50013}),
+                );
+            }
+            let held = g.member_roles.entry(member.to_string()).or_default();
+            if m == "PUT" {
+                if !held.contains(&target.id) {
+                    held.push(target.id);
+                }
+            } else {
+                held.retain(|r| *r != target.id);
+            }
+            (204, Value::Null)
         }
         _ => error(404, json!({"message": "404: Not Found", "code": 0})),
     }
