@@ -58,6 +58,10 @@ const CASES: &[(&str, Case)] = &[
         "a_refused_role_tells_the_member_what_an_admin_must_fix",
         |s| Box::pin(a_refused_role_tells_the_member_what_an_admin_must_fix(s)),
     ),
+    (
+        "a_dm_belongs_to_the_server_the_person_is_a_member_of",
+        |s| Box::pin(a_dm_belongs_to_the_server_the_person_is_a_member_of(s)),
+    ),
 ];
 
 fn main() {
@@ -669,6 +673,152 @@ async fn a_refused_role_tells_the_member_what_an_admin_must_fix(
     w.deliver().await?;
     assert_eq!(w.fake.member_roles(GUILD, GRACE), [OPT_IN]);
     assert!(grace_is_member(&w).await?);
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+const GUILD2: &str = "100000000000000019";
+const SHARE2: &str = "110000000000000019";
+/// In the second server only.
+const IVY: &str = "100000000000000011";
+
+/// `user` types `/amplify SUB` in their DM with the bot (`channel`); returns the key and the outcome.
+async fn dm_slash(
+    w: &World,
+    user: &str,
+    channel: &str,
+    sub: &str,
+) -> anyhow::Result<(String, Outcome)> {
+    let key = w.next_id();
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::slash(
+            &key,
+            user,
+            &Place::Dm {
+                channel: channel.into(),
+            },
+            json!([{"type": 1, "name": sub, "options": []}]),
+        ),
+    );
+    let outcome = w.outcome(&key).await?;
+    Ok((key, outcome))
+}
+
+async fn muted_in(w: &World, guild: &str, user: &str) -> anyhow::Result<Option<bool>> {
+    Ok(w.store
+        .person_by_platform_id(amplifier::domain::Platform::Discord, guild, user)
+        .await?
+        .map(|p| p.muted))
+}
+
+async fn a_dm_belongs_to_the_server_the_person_is_a_member_of(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    // A second team in a second server, where Alice leads too and Ivy is a member of the server only.
+    let second = format!(
+        r#"
+[[teams]]
+name = "Zeta"
+platform = "discord"
+workspace_id = "{GUILD2}"
+leaders = ["{ALICE}"]
+self_approval = true
+share_channel = "{SHARE2}"
+time_zone = "Europe/Berlin"
+"#
+    );
+    let w = World::start_with(store, Duration::from_secs(120), &second).await?;
+    w.fake.add_guild(
+        GUILD2,
+        "Second Server",
+        &[(SHARE2, "amplify")],
+        &[ALICE, IVY],
+    );
+    w.fake.gateway.join_guild(GUILD2);
+    // Ivy is in the second server only: her DM command is that server's, not the first team's.
+    let (_, outcome) = dm_slash(&w, IVY, "1300000000000000501", "mute").await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(muted_in(&w, GUILD2, IVY).await?, Some(true));
+    assert_eq!(
+        muted_in(&w, GUILD, IVY).await?,
+        None,
+        "never the first server's"
+    );
+    // Alice is in both: help needs no team and is answered at once.
+    let (key, outcome) = dm_slash(&w, ALICE, "1300000000000000502", "help").await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    w.answer_to(&key)?;
+    // A command that needs a team is answered with a question, never a guess.
+    let (key, outcome) = dm_slash(&w, ALICE, "1300000000000000502", "mute").await?;
+    assert_eq!(outcome, Outcome::Asked);
+    let question = w.answer_to(&key)?;
+    assert_eq!(question.body["type"], json!(4));
+    assert_eq!(question.body["data"]["flags"], json!(64));
+    let menu = &question.body["data"]["components"][0]["components"][0];
+    assert_eq!(menu["type"], json!(3), "a select menu: {question:?}");
+    let offered: Vec<(&str, &str)> = menu["options"]
+        .as_array()
+        .context("options")?
+        .iter()
+        .map(|o| {
+            (
+                o["label"].as_str().unwrap_or(""),
+                o["value"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(offered, [("Community", GUILD), ("Second Server", GUILD2)]);
+    assert_eq!(muted_in(&w, GUILD, ALICE).await?, Some(false));
+    assert_eq!(
+        muted_in(&w, GUILD2, ALICE).await?,
+        Some(false),
+        "nothing done yet"
+    );
+    // She chooses the second server: the command runs there, answered through the choice.
+    let custom_id = menu["custom_id"].as_str().context("custom_id")?.to_string();
+    let choice = w.next_id();
+    let dm = Place::Dm {
+        channel: "1300000000000000502".into(),
+    };
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::select(&choice, ALICE, &dm, &custom_id, &[GUILD2]),
+    );
+    assert_eq!(w.outcome(&choice).await?, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(muted_in(&w, GUILD2, ALICE).await?, Some(true));
+    assert_eq!(muted_in(&w, GUILD, ALICE).await?, Some(false));
+    assert!(answer_text(&w.answer_to(&choice)?).contains("Muted"));
+    // The same menu twice does nothing twice.
+    let again = w.next_id();
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::select(&again, ALICE, &dm, &custom_id, &[GUILD]),
+    );
+    assert_eq!(w.outcome(&again).await?, Outcome::Ignored);
+    assert_eq!(muted_in(&w, GUILD, ALICE).await?, Some(false));
+    assert!(answer_text(&w.answer_to(&again)?).contains("no longer open"));
+    // Memberships are read once and kept: 404 means not a member.
+    let mut reads: Vec<(String, u16)> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/members/"))
+        .map(|r| (r.path, r.status))
+        .collect();
+    reads.sort();
+    assert_eq!(
+        reads,
+        [
+            (format!("/guilds/{GUILD}/members/{ALICE}"), 200),
+            (format!("/guilds/{GUILD}/members/{IVY}"), 404),
+            (format!("/guilds/{GUILD2}/members/{ALICE}"), 200),
+            (format!("/guilds/{GUILD2}/members/{IVY}"), 200),
+        ]
+    );
     assert_eq!(w.fake.violations(), Vec::<String>::new());
     w.stop().await
 }

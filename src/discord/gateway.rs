@@ -3,8 +3,10 @@
 //! neutral chat events for the engine ([`super::inbound`]), registers each interaction so the transport can answer
 //! it, and defers whatever nobody answered in time, so every interaction is answered within Discord's 3 seconds.
 //! `/amplify join|leave` first gives or takes the team's opt-in role ([`super::opt_in`]); when Discord refuses, the
-//! person is told what an admin must fix and the engine records nothing.
+//! person is told what an admin must fix and the engine records nothing. A DM belongs to the team server the person
+//! is a member of ([`super::attribution`]); a command from someone in several is answered with a server menu.
 
+use super::attribution::{self, Attribution};
 use super::inbound::{self, Incoming};
 use super::interactions::{Interaction, Interactions, State};
 use super::opt_in;
@@ -16,9 +18,9 @@ use crate::domain::Platform;
 use crate::engine::{Engine, Handled};
 use serde_json::json;
 use serenity::all::{
-    ApplicationId, Client, ClientBuilder, ConnectionStage, Context, EventHandler, GatewayIntents,
-    HttpBuilder, Interaction as SerenityInteraction, Message, Ready, ResumedEvent, ShardManager,
-    ShardStageUpdateEvent,
+    ApplicationId, Client, ClientBuilder, ComponentInteractionDataKind, ConnectionStage, Context,
+    EventHandler, GatewayIntents, HttpBuilder, Interaction as SerenityInteraction, Message, Ready,
+    ResumedEvent, ShardManager, ShardStageUpdateEvent,
 };
 use std::collections::VecDeque;
 use std::future::Future;
@@ -94,7 +96,19 @@ pub enum Outcome {
     /// Answered by the adapter without the engine: Discord refused what the command needs (the opt-in role for
     /// `/amplify join`), and the person was told what an admin must change. Nothing was recorded.
     Refused(String),
+    /// A DM command from someone in several teams' servers: they were asked which one (a menu); the command waits
+    /// for the choice, which is an event of its own.
+    Asked,
     Failed(String),
+}
+
+/// Where an event belongs.
+enum Attributed {
+    Workspace(String),
+    /// Ask the person: they are a member of each of these servers.
+    Choose(Vec<String>),
+    /// No Discord team at all.
+    Nowhere,
 }
 
 /// What the gateway did so far: for health reports, and for tests to wait on instead of sleeping.
@@ -167,6 +181,7 @@ impl DiscordAdapter {
         let (progress_tx, progress) = watch::channel(Progress::default());
         let handler = Handler {
             application_id: settings.application_id.clone(),
+            attribution: Attribution::default(),
             engine,
             clock,
             interactions,
@@ -228,6 +243,8 @@ fn origin_of(base: &str) -> Result<String, GatewayError> {
 
 struct Handler {
     application_id: String,
+    /// Memberships, and DM commands waiting for their author to choose a server.
+    attribution: Attribution,
     engine: Arc<Engine>,
     clock: Arc<dyn Clock>,
     interactions: Arc<Interactions>,
@@ -249,43 +266,158 @@ impl Handler {
         });
     }
 
-    /// The workspace (guild) an event belongs to: its guild, or for a DM the Discord team the person is in.
+    /// The workspace (guild) an event belongs to: its guild; for a DM the one Discord team server the person is a
+    /// member of ([`Attribution::member_of`]); for someone in several, a question when the event needs a team.
     async fn workspace_of(
         &self,
         guild: Option<&str>,
         person: &str,
-    ) -> Result<Option<String>, String> {
+        kind: &EventKind,
+        interaction: bool,
+    ) -> Result<Attributed, String> {
         if let Some(guild) = guild {
-            return Ok(Some(guild.to_string()));
+            return Ok(Attributed::Workspace(guild.to_string()));
         }
         let store = self.engine.store();
         let teams = store.teams().await.map_err(|e| e.to_string())?;
-        let guilds: Vec<String> = teams
+        let mut guilds: Vec<String> = Vec::new();
+        for team in teams
             .into_iter()
             .filter(|t| t.platform == Platform::Discord)
-            .map(|t| t.workspace_id)
-            .collect();
+        {
+            if !guilds.contains(&team.workspace_id) {
+                guilds.push(team.workspace_id);
+            }
+        }
+        if guilds.len() <= 1 {
+            return Ok(guilds
+                .pop()
+                .map_or(Attributed::Nowhere, Attributed::Workspace));
+        }
+        let mut member_of = Vec::new();
         for guild in &guilds {
+            match self.attribution.member_of(&self.rest, guild, person).await {
+                Ok(true) => member_of.push(guild.clone()),
+                Ok(false) => {}
+                // No answer: what the store knows stands in for this server.
+                Err(e) => {
+                    tracing::warn!(guild, error = %e, "cannot read a membership; using what the store knows");
+                    let known = store
+                        .person_by_platform_id(Platform::Discord, guild, person)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if known.is_some() {
+                        member_of.push(guild.clone());
+                    }
+                }
+            }
+        }
+        match member_of.len() {
+            1 => return Ok(Attributed::Workspace(member_of.remove(0))),
+            // In no team's server (any more): where the store knows them, else the first (the engine answers
+            // strangers).
+            0 => {
+                for guild in &guilds {
+                    let known = store
+                        .person_by_platform_id(Platform::Discord, guild, person)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if known.is_some() {
+                        return Ok(Attributed::Workspace(guild.clone()));
+                    }
+                }
+                return Ok(Attributed::Workspace(guilds.remove(0)));
+            }
+            _ => {}
+        }
+        if !attribution::needs_team(kind) {
+            return Ok(Attributed::Workspace(member_of.remove(0)));
+        }
+        if interaction {
+            return Ok(Attributed::Choose(member_of));
+        }
+        // A DM message has no interaction to ask with: the server where the person is known (the first of them
+        // when several know them; see docs/discord.md).
+        for guild in &member_of {
             let known = store
                 .person_by_platform_id(Platform::Discord, guild, person)
                 .await
                 .map_err(|e| e.to_string())?;
             if known.is_some() {
-                return Ok(Some(guild.clone()));
+                return Ok(Attributed::Workspace(guild.clone()));
             }
         }
-        // Someone no team knows yet: the only server, if there is one (the engine answers strangers).
-        Ok(guilds.first().cloned())
+        Ok(Attributed::Workspace(member_of.remove(0)))
+    }
+
+    /// Asks which server `incoming` is for: parks it and answers its interaction with a menu of `guilds`.
+    async fn ask_which_server(&self, incoming: Incoming, guilds: Vec<String>) {
+        let mut servers = Vec::new();
+        for guild in &guilds {
+            let name = match self
+                .rest
+                .call(reqwest::Method::GET, &format!("/guilds/{guild}"), None)
+                .await
+            {
+                Ok(answer) if answer.ok() => answer.body["name"]
+                    .as_str()
+                    .map_or_else(|| guild.clone(), str::to_string),
+                _ => guild.clone(),
+            };
+            servers.push((guild.clone(), name));
+        }
+        servers.sort_by(|a, b| a.1.cmp(&b.1));
+        let custom_id =
+            self.attribution
+                .park(&incoming.person, &incoming.channel, incoming.kind, guilds);
+        self.answer_alone_with(&incoming.key, attribution::menu(&custom_id, &servers))
+            .await;
+    }
+
+    /// A choice in the server menu: the parked command goes to the engine as an event of the chosen server, keyed
+    /// and answered by the choice's own interaction.
+    async fn on_choice(&self, key: String, person: String, custom_id: &str, values: &[String]) {
+        let chosen = values.first().cloned().unwrap_or_default();
+        match self.attribution.take(custom_id, &person, &chosen) {
+            Some((channel, kind)) => {
+                Box::pin(self.deliver(Incoming {
+                    key,
+                    guild: Some(chosen),
+                    person,
+                    channel,
+                    kind,
+                }))
+                .await
+            }
+            None => {
+                self.answer_alone(
+                    &key,
+                    "That question is no longer open (it was answered, or 15 minutes went by): type the command again.",
+                )
+                .await;
+                self.record(&key, Outcome::Ignored);
+            }
+        }
     }
 
     async fn deliver(&self, incoming: Incoming) {
         let key = incoming.key.clone();
+        let interaction = self.interactions.knows(&key);
         let workspace = match self
-            .workspace_of(incoming.guild.as_deref(), &incoming.person)
+            .workspace_of(
+                incoming.guild.as_deref(),
+                &incoming.person,
+                &incoming.kind,
+                interaction,
+            )
             .await
         {
-            Ok(Some(w)) => w,
-            Ok(None) => {
+            Ok(Attributed::Workspace(w)) => w,
+            Ok(Attributed::Choose(guilds)) => {
+                self.ask_which_server(incoming, guilds).await;
+                return self.record(&key, Outcome::Asked);
+            }
+            Ok(Attributed::Nowhere) => {
                 tracing::info!(key, "a Discord event from a server without a team: ignored");
                 return self.record(&key, Outcome::Ignored);
             }
@@ -339,15 +471,20 @@ impl Handler {
     /// Answers the interaction `key` with `text` only its author sees (first answer, or a follow-up when it was
     /// deferred meanwhile), outside the outbox: the engine has nothing to record.
     async fn answer_alone(&self, key: &str, text: &str) {
-        let Some((interaction, state)) = self.interactions.claim(key) else {
-            return tracing::warn!(key, "an interaction to answer is unknown or expired");
-        };
         let mut data =
             match serde_json::to_value(render::message(&ChatMessage::new(text).say(text))) {
                 Ok(data) => data,
                 Err(e) => return tracing::error!(key, error = %e, "cannot encode an answer"),
             };
         data["flags"] = json!(1 << 6);
+        self.answer_alone_with(key, data).await
+    }
+
+    /// Answers the interaction `key` with the message `data`, outside the outbox.
+    async fn answer_alone_with(&self, key: &str, data: serde_json::Value) {
+        let Some((interaction, state)) = self.interactions.claim(key) else {
+            return tracing::warn!(key, "an interaction to answer is unknown or expired");
+        };
         let (path, body) = match state {
             State::Fresh => (
                 format!(
@@ -451,6 +588,15 @@ impl EventHandler for Handler {
             return;
         };
         self.register(&key, token);
+        if let SerenityInteraction::Component(c) = &interaction {
+            if let ComponentInteractionDataKind::StringSelect { values } = &c.data.kind {
+                if c.data.custom_id.starts_with(attribution::CHOOSE_PREFIX) {
+                    return self
+                        .on_choice(key, c.user.id.to_string(), &c.data.custom_id, values)
+                        .await;
+                }
+            }
+        }
         match incoming {
             Some(incoming) => self.deliver(incoming).await,
             None => self.record(&key, Outcome::Ignored),

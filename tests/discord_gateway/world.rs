@@ -91,8 +91,18 @@ pub struct World {
 impl World {
     /// Syncs the team, starts the fake and connects the adapter; returns once the gateway is ready.
     pub async fn start(store: Arc<dyn Store>, defer_after: Duration) -> anyhow::Result<World> {
+        World::start_with(store, defer_after, "").await
+    }
+
+    /// [`World::start`] with `more` appended to the config (another team, say).
+    pub async fn start_with(
+        store: Arc<dyn Store>,
+        defer_after: Duration,
+        more: &str,
+    ) -> anyhow::Result<World> {
         let start = monday();
-        let config = Config::parse(&config_text()).map_err(anyhow::Error::msg)?;
+        let config =
+            Config::parse(&format!("{}{more}", config_text())).map_err(anyhow::Error::msg)?;
         let problems = amplifier::config::validate(&config, start);
         anyhow::ensure!(problems.is_empty(), "test config: {problems:?}");
         amplifier::teams::sync_config_teams(&*store, &config, start).await?;

@@ -366,6 +366,14 @@ pub mod payloads {
         d
     }
 
+    /// A choice in a string select menu (component type 3) carrying `custom_id` and the chosen `values`.
+    pub fn select(id: &str, user: &str, at: &Place, custom_id: &str, values: &[&str]) -> Value {
+        let mut d: Value = serde_json::from_str(BUTTON).expect("interaction_create_button.json");
+        place(&mut d, id, user, at);
+        d["data"] = json!({"component_type": 3, "custom_id": custom_id, "values": values});
+        d
+    }
+
     /// A modal submit (type 5) with one text input per `(custom_id, value)`.
     pub fn modal_submit(
         id: &str,
