@@ -62,6 +62,10 @@ const CASES: &[(&str, Case)] = &[
         "a_dm_belongs_to_the_server_the_person_is_a_member_of",
         |s| Box::pin(a_dm_belongs_to_the_server_the_person_is_a_member_of(s)),
     ),
+    (
+        "a_community_of_5000_gets_one_role_post_and_no_nudge_dm",
+        |s| Box::pin(a_community_of_5000_gets_one_role_post_and_no_nudge_dm(s)),
+    ),
 ];
 
 fn main() {
@@ -820,5 +824,91 @@ time_zone = "Europe/Berlin"
         ]
     );
     assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+/// A community server: 5,000 members, the team nudges by one `role_post` in the share channel. Most hold the
+/// opt-in role already (given by hand), some join and some leave with `/amplify`; one post pings the role's
+/// holders as they are then, and nobody gets a nudge DM.
+async fn a_community_of_5000_gets_one_role_post_and_no_nudge_dm(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let w = World::start_with(store, SLOW_DEFER, "nudge = \"role_post\"\n").await?;
+    w.fake.allow_role_pings(OPT_IN);
+    let community: Vec<String> = (0..5000u64)
+        .map(|i| (120_000_000_000_000_000 + i).to_string())
+        .collect();
+    let ids: Vec<&str> = community.iter().map(String::as_str).collect();
+    w.fake.add_members(GUILD, &ids);
+    for id in &ids[..4950] {
+        w.fake.set_member_roles(GUILD, id, &[OPT_IN]);
+    }
+    // 25 join with /amplify join; 10 who held the role leave with /amplify leave.
+    let (joiners, leavers) = (&ids[4950..4975], &ids[..10]);
+    for (people, sub) in [(joiners, "join"), (leavers, "leave")] {
+        for id in people {
+            let (_, outcome) = w.slash(id, sub, None).await?;
+            assert_eq!(outcome, Outcome::Applied, "{sub} by {id}");
+        }
+    }
+    w.deliver().await?;
+    for id in joiners {
+        assert_eq!(w.fake.member_roles(GUILD, id), [OPT_IN], "{id} joined");
+    }
+    for id in leavers {
+        assert!(w.fake.member_roles(GUILD, id).is_empty(), "{id} left");
+    }
+    let holders = w.fake.holders(GUILD, OPT_IN);
+    assert_eq!(holders, 4950 - 10 + 25);
+    // The week: Alice answers, Carol approves, Alice pastes the link of her own post.
+    w.prompt_leaders().await?;
+    w.say(ALICE, "Our community answered 400 questions this week.")
+        .await?;
+    w.deliver().await?;
+    w.click_in_dm(ALICE, "Submit for review").await?;
+    w.click_in_dm(CAROL, "Approve").await?;
+    w.say(
+        ALICE,
+        "https://www.linkedin.com/posts/alice_community-activity-7265000000000000001-AbCd",
+    )
+    .await?;
+    w.tick_and_deliver().await?;
+    // A day goes by: reminders would come now, nudges too; none do.
+    w.advance(chrono::Duration::days(1)).await?;
+    let channel = w.fake.messages_in(SHARE);
+    assert_eq!(channel.len(), 1, "one post: {channel:?}");
+    let post = &channel[0];
+    assert!(
+        post["content"]
+            .as_str()
+            .is_some_and(|c| c.contains(&format!("<@&{OPT_IN}>"))),
+        "{post}"
+    );
+    assert_eq!(post["allowed_mentions"]["roles"], json!([OPT_IN]));
+    assert_eq!(post["allowed_mentions"]["parse"], json!([]));
+    // Discord pings the role's holders as they are: those who left are not pinged, those who joined are.
+    assert_eq!(
+        w.fake.role_pings(),
+        [(SHARE.to_string(), OPT_IN.to_string(), holders)]
+    );
+    // Nobody was nudged by DM: no DM to any member of the community or of the team's members.
+    assert!(
+        ids.iter().all(|id| w.fake.dm_channel_of(id).is_none()),
+        "a community member got a DM"
+    );
+    for teammate in [DAN, ERIN, FRANK, BOB, CAROL] {
+        let nudged = w
+            .fake
+            .dm_channel_of(teammate)
+            .map(|c| w.fake.messages_in(&c))
+            .unwrap_or_default()
+            .iter()
+            .any(|m| m.to_string().contains("amplify it"));
+        assert!(!nudged, "{teammate} was nudged by DM");
+    }
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(30), "took {took:?}");
     w.stop().await
 }

@@ -1,6 +1,7 @@
 //! The documented Discord limits that the OpenAPI spec cannot express (LIMITS.md 1 and 2h): content 2,000 for
 //! bot messages, 6,000 characters across embeds, 5 action rows of 5 buttons, unique custom ids, modals of 1–5
-//! rows, `allowed_mentions` present on every message and never allowing everyone, @here or roles, and commands'
+//! rows, `allowed_mentions` present on every message and never allowing everyone, @here or a role other than an
+//! opt-in role the test named, and commands'
 //! `default_member_permissions` as the docs' string of an integer (where the spec says integer).
 
 use serde_json::Value;
@@ -9,20 +10,23 @@ fn chars(v: &Value) -> usize {
     v.as_str().map_or(0, |s| s.chars().count())
 }
 
-/// Every limit `body` breaks for `method path`.
-pub fn check(method: &str, path: &str, body: &Value) -> Vec<String> {
+/// Every limit `body` breaks for `method path`. `pingable` are the roles a test said the bot may ping (a
+/// `role_post` team's opt-in role); any other role in `allowed_mentions.roles` is a violation.
+pub fn check(method: &str, path: &str, body: &Value, pingable: &[String]) -> Vec<String> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, parts.as_slice()) {
         ("POST", ["channels", _, "messages"]) => {
-            let mut p = message(body);
+            let mut p = message(body, pingable);
             if body["enforce_nonce"] != Value::Bool(true) || !body["nonce"].is_string() {
                 p.push("a create-message must carry a nonce with enforce_nonce: true".into());
             }
             p
         }
-        ("PATCH", ["channels", _, "messages", _]) | ("POST", ["webhooks", _, _]) => message(body),
+        ("PATCH", ["channels", _, "messages", _]) | ("POST", ["webhooks", _, _]) => {
+            message(body, pingable)
+        }
         ("POST", ["interactions", _, _, "callback"]) => match body["type"].as_u64() {
-            Some(4) | Some(7) => message(&body["data"]),
+            Some(4) | Some(7) => message(&body["data"], pingable),
             Some(9) => {
                 let rows = body["data"]["components"].as_array().map_or(0, Vec::len);
                 if (1..=5).contains(&rows) {
@@ -91,7 +95,7 @@ pub fn as_the_spec_types_it(method: &str, path: &str, body: &Value) -> Value {
     typed
 }
 
-fn message(body: &Value) -> Vec<String> {
+fn message(body: &Value, pingable: &[String]) -> Vec<String> {
     let mut p = Vec::new();
     if chars(&body["content"]) > 2000 {
         p.push(format!(
@@ -168,8 +172,15 @@ fn message(body: &Value) -> Vec<String> {
                     .into(),
             );
         }
-        if mentions["roles"].as_array().is_some_and(|r| !r.is_empty()) {
-            p.push("allowed_mentions.roles must be empty: the bot never pings a role".into());
+        for role in mentions["roles"].as_array().into_iter().flatten() {
+            if !role
+                .as_str()
+                .is_some_and(|r| pingable.iter().any(|p| p == r))
+            {
+                p.push(format!(
+                    "allowed_mentions.roles holds {role}: the bot pings no role but a team's opt-in role"
+                ));
+            }
         }
     }
     p

@@ -93,6 +93,11 @@ struct State {
     guilds: HashMap<String, Guild>,
     /// Role changes refused with Missing Permissions.
     role_refusals: u32,
+    /// Roles a message may ping (`allowed_mentions.roles`): the opt-in roles tests name.
+    pingable: Vec<String>,
+    /// Role mentions in server channels: (channel, role, how many members it reached; 0 when Discord would not
+    /// ping it: not mentionable and no Mention Everyone).
+    role_pings: Vec<(String, String, usize)>,
     /// Registered commands by (application, guild; "" for global ones), as Discord answers them.
     commands: HashMap<(String, String), Value>,
 }
@@ -239,6 +244,8 @@ impl FakeDiscord {
             application_flags: 0,
             guilds: HashMap::new(),
             role_refusals: 0,
+            pingable: Vec::new(),
+            role_pings: Vec::new(),
             commands: HashMap::new(),
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -394,6 +401,26 @@ impl FakeDiscord {
     pub fn member_roles(&self, guild: &str, member: &str) -> Vec<String> {
         self.with_guild(guild, |g| {
             g.member_roles.get(member).cloned().unwrap_or_default()
+        })
+    }
+
+    /// From now on messages may ping `role` (a team's opt-in role); any other role is a violation.
+    pub fn allow_role_pings(&self, role: &str) {
+        self.lock().pingable.push(role.to_string());
+    }
+
+    /// Every role mention posted in a server channel: (channel, role, members it reached).
+    pub fn role_pings(&self) -> Vec<(String, String, usize)> {
+        self.lock().role_pings.clone()
+    }
+
+    /// How many members of `guild` hold `role`.
+    pub fn holders(&self, guild: &str, role: &str) -> usize {
+        self.with_guild(guild, |g| {
+            g.member_roles
+                .values()
+                .filter(|held| held.iter().any(|r| r == role))
+                .count()
         })
     }
 
@@ -700,7 +727,7 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
             },
             None => vec![format!("{method} {path}: no such route in the spec")],
         };
-        problems.extend(limits::check(method.as_str(), &path, &body));
+        problems.extend(limits::check(method.as_str(), &path, &body, &s.pingable));
         if !problems.is_empty() {
             s.violations.push(format!("{method} {path}: {problems:?}"));
             return reply(
@@ -808,6 +835,39 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
                         s.nonce_dedupes += 1;
                         return (200, s.messages[&id].1.clone());
                     }
+                }
+            }
+            // (A message the nonce deduped above pinged once, when it was created.)
+            // A role mention reaches its holders when the role is mentionable or the bot may mention everyone.
+            let pinged: Vec<String> = body["allowed_mentions"]["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .filter(|r| {
+                    body["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(&format!("<@&{r}>")))
+                })
+                .collect();
+            for role in pinged {
+                let reached = s.guilds.iter().find_map(|(id, g)| {
+                    g.channels.contains_key(*channel).then(|| {
+                        let may = g.roles.iter().any(|r| r.id == role && r.mentionable)
+                            || g.permissions(id, BOT_ID, Some(channel)) & bits::MENTION_EVERYONE
+                                != 0;
+                        if may {
+                            g.member_roles
+                                .values()
+                                .filter(|held| held.contains(&role))
+                                .count()
+                        } else {
+                            0
+                        }
+                    })
+                });
+                if let Some(reached) = reached {
+                    s.role_pings.push((channel.to_string(), role, reached));
                 }
             }
             let id = snowflake(s);
