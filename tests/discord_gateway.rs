@@ -623,6 +623,18 @@ async fn join_and_leave_give_and_take_the_opt_in_role(store: Arc<dyn Store>) -> 
         .map(|r| format!("{} {}", r.method, r.status))
         .collect();
     assert_eq!(role_calls, ["PUT 204", "PUT 204", "DELETE 204"]);
+    // A crowd joining at once meets the route's limit: a short 429 is waited out, and the role still arrives.
+    w.fake.fail_next(
+        &role_path,
+        429,
+        json!({"message": "You are being rate limited.", "retry_after": 0.2, "global": false}),
+        1,
+    );
+    let (_, outcome) = w.slash(GRACE, "join", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(w.fake.member_roles(GUILD, GRACE), [OPT_IN]);
+    assert!(grace_is_member(&w).await?);
     assert_eq!(w.fake.violations(), Vec::<String>::new());
     w.stop().await
 }

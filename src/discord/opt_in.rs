@@ -7,6 +7,10 @@ use crate::chat::command::{parse, Command};
 use crate::domain::Platform;
 use crate::store::Store;
 use reqwest::Method;
+use std::time::Duration;
+
+/// The longest 429 worth waiting out before answering: longer, the member is told to try again.
+const LONGEST_WAIT: Duration = Duration::from_secs(5);
 
 /// Whether the command text is `join` (`Some(true)`), `leave` (`Some(false)`), or something else.
 pub fn joining(text: &str) -> Option<bool> {
@@ -53,7 +57,7 @@ pub async fn apply(
         ("take", "you are still in")
     };
     let taking = if join { "" } else { " from you" };
-    let answer = match rest.call(method, &path, None).await {
+    let mut answer = match rest.call(method.clone(), &path, None).await {
         Ok(answer) => answer,
         Err(e) => {
             return Err(format!(
@@ -61,6 +65,17 @@ pub async fn apply(
             ))
         }
     };
+    // Many people joining at once share the route's bucket: a short 429 is waited out once (the gateway defers
+    // the interaction meanwhile, and the answer follows through its token).
+    if let Some(wait) = answer
+        .retry_after
+        .filter(|w| answer.status == 429 && *w <= LONGEST_WAIT)
+    {
+        tokio::time::sleep(wait).await;
+        if let Ok(again) = rest.call(method, &path, None).await {
+            answer = again;
+        }
+    }
     if answer.ok() {
         return Ok(());
     }
