@@ -5,6 +5,8 @@
 use super::rest::Rest;
 use crate::chat::command::{parse, Command};
 use crate::chat::EventKind;
+use crate::domain::Platform;
+use crate::store::Store;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -20,6 +22,16 @@ const PARKED_TTL: Duration = Duration::from_secs(15 * 60);
 pub const CHOOSE_PREFIX: &str = "dws:";
 /// Options a select menu holds.
 const OPTIONS_MAX: usize = 25;
+
+/// Where an event belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attributed {
+    Workspace(String),
+    /// Ask the person: they are a member of each of these servers.
+    Choose(Vec<String>),
+    /// No Discord team at all.
+    Nowhere,
+}
 
 /// Membership answers by (server, user), each with when it was read.
 #[derive(Default)]
@@ -84,6 +96,70 @@ impl Attribution {
         Ok(member)
     }
 
+    /// The workspace (server) an event belongs to: its server; for a DM the one Discord team server the person is
+    /// a member of; for someone in several, [`Attributed::Choose`] when the event needs a team and came as an
+    /// `interaction` (something to answer the question with), else the server where the store knows them.
+    pub async fn attribute(
+        &self,
+        rest: &Rest,
+        store: &dyn Store,
+        guild: Option<&str>,
+        person: &str,
+        kind: &EventKind,
+        interaction: bool,
+    ) -> Result<Attributed, String> {
+        if let Some(guild) = guild {
+            return Ok(Attributed::Workspace(guild.to_string()));
+        }
+        let mut guilds: Vec<String> = Vec::new();
+        for team in store.teams().await.map_err(|e| e.to_string())? {
+            if team.platform == Platform::Discord && !guilds.contains(&team.workspace_id) {
+                guilds.push(team.workspace_id);
+            }
+        }
+        if guilds.len() <= 1 {
+            return Ok(guilds
+                .pop()
+                .map_or(Attributed::Nowhere, Attributed::Workspace));
+        }
+        let mut member_of = Vec::new();
+        for guild in &guilds {
+            let member = match self.member_of(rest, guild, person).await {
+                Ok(member) => member,
+                // No answer: what the store knows stands in for this server.
+                Err(e) => {
+                    tracing::warn!(guild, error = %e, "cannot read a membership; using what the store knows");
+                    known(store, guild, person).await?
+                }
+            };
+            if member {
+                member_of.push(guild.clone());
+            }
+        }
+        if member_of.len() == 1 {
+            return Ok(Attributed::Workspace(member_of.remove(0)));
+        }
+        if member_of.len() > 1 && needs_team(kind) && interaction {
+            return Ok(Attributed::Choose(member_of));
+        }
+        // In several servers with nothing to ask with (a DM message), or with no need of a team; or in none (any
+        // more): the first server that knows them, else the first (the engine answers strangers).
+        let candidates = if member_of.is_empty() {
+            guilds
+        } else {
+            member_of
+        };
+        for guild in &candidates {
+            if known(store, guild, person).await? {
+                return Ok(Attributed::Workspace(guild.clone()));
+            }
+        }
+        Ok(candidates
+            .into_iter()
+            .next()
+            .map_or(Attributed::Nowhere, Attributed::Workspace))
+    }
+
     /// Keeps `kind` until `person` chooses one of `guilds`; returns the menu's `custom_id`.
     pub fn park(
         &self,
@@ -125,6 +201,15 @@ impl Attribution {
         }
         parked.remove(custom_id).map(|p| (p.channel, p.kind))
     }
+}
+
+/// Whether the store knows `person` in server `guild`.
+async fn known(store: &dyn Store, guild: &str, person: &str) -> Result<bool, String> {
+    Ok(store
+        .person_by_platform_id(Platform::Discord, guild, person)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some())
 }
 
 /// Whether the event needs a team to be answered: everything but `help` (the same in every server).

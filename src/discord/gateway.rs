@@ -6,7 +6,7 @@
 //! person is told what an admin must fix and the engine records nothing. A DM belongs to the team server the person
 //! is a member of ([`super::attribution`]); a command from someone in several is answered with a server menu.
 
-use super::attribution::{self, Attribution};
+use super::attribution::{self, Attributed, Attribution};
 use super::inbound::{self, Incoming};
 use super::interactions::{Interaction, Interactions, State};
 use super::opt_in;
@@ -100,15 +100,6 @@ pub enum Outcome {
     /// for the choice, which is an event of its own.
     Asked,
     Failed(String),
-}
-
-/// Where an event belongs.
-enum Attributed {
-    Workspace(String),
-    /// Ask the person: they are a member of each of these servers.
-    Choose(Vec<String>),
-    /// No Discord team at all.
-    Nowhere,
 }
 
 /// What the gateway did so far: for health reports, and for tests to wait on instead of sleeping.
@@ -266,90 +257,6 @@ impl Handler {
         });
     }
 
-    /// The workspace (guild) an event belongs to: its guild; for a DM the one Discord team server the person is a
-    /// member of ([`Attribution::member_of`]); for someone in several, a question when the event needs a team.
-    async fn workspace_of(
-        &self,
-        guild: Option<&str>,
-        person: &str,
-        kind: &EventKind,
-        interaction: bool,
-    ) -> Result<Attributed, String> {
-        if let Some(guild) = guild {
-            return Ok(Attributed::Workspace(guild.to_string()));
-        }
-        let store = self.engine.store();
-        let teams = store.teams().await.map_err(|e| e.to_string())?;
-        let mut guilds: Vec<String> = Vec::new();
-        for team in teams
-            .into_iter()
-            .filter(|t| t.platform == Platform::Discord)
-        {
-            if !guilds.contains(&team.workspace_id) {
-                guilds.push(team.workspace_id);
-            }
-        }
-        if guilds.len() <= 1 {
-            return Ok(guilds
-                .pop()
-                .map_or(Attributed::Nowhere, Attributed::Workspace));
-        }
-        let mut member_of = Vec::new();
-        for guild in &guilds {
-            match self.attribution.member_of(&self.rest, guild, person).await {
-                Ok(true) => member_of.push(guild.clone()),
-                Ok(false) => {}
-                // No answer: what the store knows stands in for this server.
-                Err(e) => {
-                    tracing::warn!(guild, error = %e, "cannot read a membership; using what the store knows");
-                    let known = store
-                        .person_by_platform_id(Platform::Discord, guild, person)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    if known.is_some() {
-                        member_of.push(guild.clone());
-                    }
-                }
-            }
-        }
-        match member_of.len() {
-            1 => return Ok(Attributed::Workspace(member_of.remove(0))),
-            // In no team's server (any more): where the store knows them, else the first (the engine answers
-            // strangers).
-            0 => {
-                for guild in &guilds {
-                    let known = store
-                        .person_by_platform_id(Platform::Discord, guild, person)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    if known.is_some() {
-                        return Ok(Attributed::Workspace(guild.clone()));
-                    }
-                }
-                return Ok(Attributed::Workspace(guilds.remove(0)));
-            }
-            _ => {}
-        }
-        if !attribution::needs_team(kind) {
-            return Ok(Attributed::Workspace(member_of.remove(0)));
-        }
-        if interaction {
-            return Ok(Attributed::Choose(member_of));
-        }
-        // A DM message has no interaction to ask with: the server where the person is known (the first of them
-        // when several know them; see docs/discord.md).
-        for guild in &member_of {
-            let known = store
-                .person_by_platform_id(Platform::Discord, guild, person)
-                .await
-                .map_err(|e| e.to_string())?;
-            if known.is_some() {
-                return Ok(Attributed::Workspace(guild.clone()));
-            }
-        }
-        Ok(Attributed::Workspace(member_of.remove(0)))
-    }
-
     /// Asks which server `incoming` is for: parks it and answers its interaction with a menu of `guilds`.
     async fn ask_which_server(&self, incoming: Incoming, guilds: Vec<String>) {
         let mut servers = Vec::new();
@@ -404,7 +311,10 @@ impl Handler {
         let key = incoming.key.clone();
         let interaction = self.interactions.knows(&key);
         let workspace = match self
-            .workspace_of(
+            .attribution
+            .attribute(
+                &self.rest,
+                self.engine.store().as_ref(),
                 incoming.guild.as_deref(),
                 &incoming.person,
                 &incoming.kind,
