@@ -623,6 +623,15 @@ async fn join_and_leave_give_and_take_the_opt_in_role(store: Arc<dyn Store>) -> 
         .map(|r| format!("{} {}", r.method, r.status))
         .collect();
     assert_eq!(role_calls, ["PUT 204", "PUT 204", "DELETE 204"]);
+    // Someone given the role by hand, never listed, leaves: the role goes, and the answer does not say otherwise.
+    let by_hand = "100000000000000012";
+    w.fake.set_member_roles(GUILD, by_hand, &[OPT_IN]);
+    let (key, outcome) = w.slash(by_hand, "leave", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert!(w.fake.member_roles(GUILD, by_hand).is_empty());
+    let said = answer_text(&w.answer_to(&key)?);
+    assert!(said.contains("You're out"), "{said}");
     // A crowd joining at once meets the route's limit: a short 429 is waited out, and the role still arrives.
     w.fake.fail_next(
         &role_path,

@@ -111,7 +111,8 @@ pub async fn on_command(
                 (true, 0) => "You are already in (or there is no team here yet).".to_string(),
                 (true, _) if by_role => "Welcome aboard: each new post is announced in the share channel with the team's opt-in role. /amplify leave takes you out.".to_string(),
                 (true, _) => "Welcome aboard: you'll get a nudge when a new post is out. /amplify mute pauses them.".to_string(),
-                (false, 0) => "You were not in any team here.".to_string(),
+                // Not listed, yet out all the same (on Discord the adapter took a role they held by hand).
+                (false, 0) => "You're out: you were not listed in any team here. /amplify join brings you in.".to_string(),
                 (false, _) => "You're out: no more nudges. /amplify join brings you back.".to_string(),
             });
         }
