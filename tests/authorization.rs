@@ -547,10 +547,18 @@ async fn discord_act(w: &World, who: Who, act: Act) -> anyhow::Result<(Vec<Strin
         }
         Act::Command(text) => {
             let text = text.replace("{bob}", discord_id(Who::Bob).1);
-            let (sub, rest) = text.split_once(' ').unwrap_or((&text, ""));
-            let options = json!([{"type": 1, "name": sub,
-                "options": [{"type": 3, "name": "args", "value": rest}]}]);
-            payloads::slash(&key, user, &place, options)
+            // Every command here is an admin's `team …`: on Discord the admins' own command.
+            let rest = text
+                .strip_prefix("team ")
+                .context("only team commands are acted here")?;
+            let options = json!([{"type": 3, "name": "args", "value": rest}]);
+            payloads::command(
+                &key,
+                user,
+                &place,
+                amplifier::discord::commands::TEAM_COMMAND,
+                options,
+            )
         }
     };
     w.fake.gateway.dispatch("INTERACTION_CREATE", payload);

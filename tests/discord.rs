@@ -519,6 +519,8 @@ async fn commands_register_idempotently_and_match_the_spec(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
     let w = world(store).await?;
+    // Room for the refused registrations at the end under one route's limit.
+    w.fake.set_route_limit(100, chrono::Duration::seconds(5));
     let rest = Rest::new(&w.fake.base_url, "t").map_err(anyhow::Error::msg)?;
     use amplifier::discord::commands::register;
     register(&rest, APPLICATION_ID, &[WS])
@@ -550,6 +552,39 @@ async fn commands_register_idempotently_and_match_the_spec(
     assert_eq!(amplify["contexts"], json!([0, 1]));
     assert_eq!(amplify["integration_types"], json!([0]));
     assert!(amplify.get("dm_permission").is_none(), "deprecated");
-    assert_eq!(puts[0].body[1]["contexts"], json!([0]));
+    assert!(
+        amplify.get("default_member_permissions").is_none(),
+        "every member sees /amplify"
+    );
+    // The admins' words: a command of its own that only members with Manage Server see, in servers only.
+    let team = &puts[0].body[1];
+    assert_eq!(team["name"], "amplify-team");
+    assert_eq!(team["default_member_permissions"], "32");
+    assert_eq!(team["contexts"], json!([0]));
+    let subcommands: Vec<&Value> = amplify["options"]
+        .as_array()
+        .context("options")?
+        .iter()
+        .map(|o| &o["name"])
+        .collect();
+    assert!(
+        !subcommands.contains(&&json!("team")),
+        "members would see /amplify team: {subcommands:?}"
+    );
+    assert_eq!(puts[0].body[2]["name"], "Draft an insight");
+    assert_eq!(puts[0].body[2]["contexts"], json!([0]));
+    // Discord holds what was put: doctor compares it with commands.json.
+    let held = rest.call(reqwest::Method::GET, &global, None).await?.body;
+    assert_eq!(held[1]["default_member_permissions"], "32");
+    // The docs' form of the permission is a string of an integer; the fake refuses any other, as Discord does.
+    for wrong in [json!(32), json!("Manage Server"), json!("-32"), json!("")] {
+        let mut body = puts[0].body.clone();
+        body[1]["default_member_permissions"] = wrong.clone();
+        let answer = rest
+            .call(reqwest::Method::PUT, &global, Some(&body))
+            .await?;
+        assert_eq!(answer.status, 400, "{wrong} accepted");
+    }
+    assert_eq!(w.fake.violations().len(), 4);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The Discord gateway end to end: the real adapter (serenity) against the fake Discord (gateway and REST), the
 //! engine and a store (SQLite and PostgreSQL): DMs, buttons, forms, `/amplify`, the message command,
-//! duplicates, drops and resumes, deferrals, hostile text, and the whole week of the routine.
+//! duplicates, drops and resumes, deferrals, hostile text, `/amplify join|leave` and the opt-in role, and the whole
+//! week of the routine.
 
 mod support;
 
@@ -16,7 +17,7 @@ use std::time::Duration;
 use support::fake_discord::gateway::{payloads, Place};
 use support::fake_discord::BOT_ID;
 use support::Case;
-use world::{button_id, World, ALICE, BOB, CAROL, DAN, ERIN, FRANK, GUILD, SHARE};
+use world::{button_id, World, ALICE, BOB, CAROL, DAN, ERIN, FRANK, GRACE, GUILD, OPT_IN, SHARE};
 
 const CASES: &[(&str, Case)] = &[
     (
@@ -50,6 +51,21 @@ const CASES: &[(&str, Case)] = &[
     ("the_whole_week_runs_on_discord", |s| {
         Box::pin(the_whole_week_runs_on_discord(s))
     }),
+    ("join_and_leave_give_and_take_the_opt_in_role", |s| {
+        Box::pin(join_and_leave_give_and_take_the_opt_in_role(s))
+    }),
+    (
+        "a_refused_role_tells_the_member_what_an_admin_must_fix",
+        |s| Box::pin(a_refused_role_tells_the_member_what_an_admin_must_fix(s)),
+    ),
+    (
+        "a_dm_belongs_to_the_server_the_person_is_a_member_of",
+        |s| Box::pin(a_dm_belongs_to_the_server_the_person_is_a_member_of(s)),
+    ),
+    (
+        "a_community_of_5000_gets_one_role_post_and_no_nudge_dm",
+        |s| Box::pin(a_community_of_5000_gets_one_role_post_and_no_nudge_dm(s)),
+    ),
 ];
 
 fn main() {
@@ -539,5 +555,381 @@ async fn the_whole_week_runs_on_discord(store: Arc<dyn Store>) -> anyhow::Result
     );
     assert_eq!(w.fake.violations(), Vec::<String>::new());
     assert_eq!(w.fake.gateway.identifies().len(), 1);
+    w.stop().await
+}
+
+/// The text of an interaction's first answer (`data`) or of a follow-up.
+fn answer_text(r: &support::fake_discord::Recorded) -> String {
+    let body = if r.path.contains("/interactions/") {
+        &r.body["data"]
+    } else {
+        &r.body
+    };
+    body["content"]
+        .as_str()
+        .unwrap_or_default()
+        .replace('\\', "")
+}
+
+/// Whether Grace is a member of the team in the store.
+async fn grace_is_member(w: &World) -> anyhow::Result<bool> {
+    let Some(grace) = w
+        .store
+        .person_by_platform_id(amplifier::domain::Platform::Discord, GUILD, GRACE)
+        .await?
+    else {
+        return Ok(false);
+    };
+    Ok(w.store
+        .teams_of_person(grace.id)
+        .await?
+        .iter()
+        .any(|(_, role)| *role == amplifier::store::Role::Member))
+}
+
+async fn join_and_leave_give_and_take_the_opt_in_role(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let w = World::start(store, Duration::from_secs(120)).await?;
+    let role_path = format!("/guilds/{GUILD}/members/{GRACE}/roles/{OPT_IN}");
+    let (key, outcome) = w.slash(GRACE, "join", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(w.fake.member_roles(GUILD, GRACE), [OPT_IN]);
+    assert!(
+        grace_is_member(&w).await?,
+        "the store agrees with the server"
+    );
+    let answer = w.answer_to(&key)?;
+    assert_eq!(answer.body["data"]["flags"], json!(64));
+    assert!(
+        answer_text(&answer).contains("Welcome aboard"),
+        "{answer:?}"
+    );
+    // Joining again changes nothing and says so.
+    let (key, _) = w.slash(GRACE, "join", None).await?;
+    w.deliver().await?;
+    assert!(answer_text(&w.answer_to(&key)?).contains("already in"));
+    assert_eq!(w.fake.member_roles(GUILD, GRACE), [OPT_IN]);
+    let (key, outcome) = w.slash(GRACE, "leave", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert!(w.fake.member_roles(GUILD, GRACE).is_empty());
+    assert!(!grace_is_member(&w).await?);
+    assert!(answer_text(&w.answer_to(&key)?).contains("You're out"));
+    let role_calls: Vec<String> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == role_path)
+        .map(|r| format!("{} {}", r.method, r.status))
+        .collect();
+    assert_eq!(role_calls, ["PUT 204", "PUT 204", "DELETE 204"]);
+    // Someone given the role by hand, never listed, leaves: the role goes, and the answer does not say otherwise.
+    let by_hand = "100000000000000012";
+    w.fake.set_member_roles(GUILD, by_hand, &[OPT_IN]);
+    let (key, outcome) = w.slash(by_hand, "leave", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert!(w.fake.member_roles(GUILD, by_hand).is_empty());
+    let said = answer_text(&w.answer_to(&key)?);
+    assert!(said.contains("You're out"), "{said}");
+    // A crowd joining at once meets the route's limit: a short 429 is waited out, and the role still arrives.
+    w.fake.fail_next(
+        &role_path,
+        429,
+        json!({"message": "You are being rate limited.", "retry_after": 0.2, "global": false}),
+        1,
+    );
+    let (_, outcome) = w.slash(GRACE, "join", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(w.fake.member_roles(GUILD, GRACE), [OPT_IN]);
+    assert!(grace_is_member(&w).await?);
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+async fn a_refused_role_tells_the_member_what_an_admin_must_fix(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let w = World::start(store, Duration::from_secs(120)).await?;
+    // An admin dragged the opt-in role above the bot's: Discord refuses to give it (50013).
+    let mut role = w.fake.role(GUILD, OPT_IN).context("the opt-in role")?;
+    role.position = 5;
+    w.fake.set_role(GUILD, role.clone());
+    let (key, outcome) = w.slash(GRACE, "join", None).await?;
+    assert!(matches!(outcome, Outcome::Refused(_)), "{outcome:?}");
+    w.deliver().await?;
+    assert_eq!(w.fake.role_refusals(), 1);
+    assert!(w.fake.member_roles(GUILD, GRACE).is_empty());
+    assert!(!grace_is_member(&w).await?, "nothing recorded");
+    let answers: Vec<_> = w
+        .fake
+        .interaction_answers()
+        .into_iter()
+        .filter(|r| r.path.contains(&key))
+        .collect();
+    assert_eq!(answers.len(), 1, "one answer: {answers:?}");
+    let answer = &answers[0];
+    assert_eq!(answer.body["type"], json!(4));
+    assert_eq!(
+        answer.body["data"]["flags"],
+        json!(64),
+        "only Grace sees it"
+    );
+    let text = answer_text(answer);
+    for says in [
+        "you are not in yet",
+        "Missing Permissions",
+        "Manage Roles",
+        "drag it above the opt-in role",
+    ] {
+        assert!(text.contains(says), "{says:?} missing from {text}");
+    }
+    assert_eq!(
+        answer.body["data"]["allowed_mentions"]["roles"],
+        json!([]),
+        "naming the role pings nobody"
+    );
+    // Once the admin fixed it, the same command works.
+    role.position = 1;
+    w.fake.set_role(GUILD, role);
+    let (_, outcome) = w.slash(GRACE, "join", None).await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(w.fake.member_roles(GUILD, GRACE), [OPT_IN]);
+    assert!(grace_is_member(&w).await?);
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+const GUILD2: &str = "100000000000000019";
+const SHARE2: &str = "110000000000000019";
+/// In the second server only.
+const IVY: &str = "100000000000000011";
+
+/// `user` types `/amplify SUB` in their DM with the bot (`channel`); returns the key and the outcome.
+async fn dm_slash(
+    w: &World,
+    user: &str,
+    channel: &str,
+    sub: &str,
+) -> anyhow::Result<(String, Outcome)> {
+    let key = w.next_id();
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::slash(
+            &key,
+            user,
+            &Place::Dm {
+                channel: channel.into(),
+            },
+            json!([{"type": 1, "name": sub, "options": []}]),
+        ),
+    );
+    let outcome = w.outcome(&key).await?;
+    Ok((key, outcome))
+}
+
+async fn muted_in(w: &World, guild: &str, user: &str) -> anyhow::Result<Option<bool>> {
+    Ok(w.store
+        .person_by_platform_id(amplifier::domain::Platform::Discord, guild, user)
+        .await?
+        .map(|p| p.muted))
+}
+
+async fn a_dm_belongs_to_the_server_the_person_is_a_member_of(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    // A second team in a second server, where Alice leads too and Ivy is a member of the server only.
+    let second = format!(
+        r#"
+[[teams]]
+name = "Zeta"
+platform = "discord"
+workspace_id = "{GUILD2}"
+leaders = ["{ALICE}"]
+self_approval = true
+share_channel = "{SHARE2}"
+time_zone = "Europe/Berlin"
+"#
+    );
+    let w = World::start_with(store, Duration::from_secs(120), &second).await?;
+    w.fake.add_guild(
+        GUILD2,
+        "Second Server",
+        &[(SHARE2, "amplify")],
+        &[ALICE, IVY],
+    );
+    w.fake.gateway.join_guild(GUILD2);
+    // Ivy is in the second server only: her DM command is that server's, not the first team's.
+    let (_, outcome) = dm_slash(&w, IVY, "1300000000000000501", "mute").await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(muted_in(&w, GUILD2, IVY).await?, Some(true));
+    assert_eq!(
+        muted_in(&w, GUILD, IVY).await?,
+        None,
+        "never the first server's"
+    );
+    // Alice is in both: help needs no team and is answered at once.
+    let (key, outcome) = dm_slash(&w, ALICE, "1300000000000000502", "help").await?;
+    assert_eq!(outcome, Outcome::Applied);
+    w.deliver().await?;
+    w.answer_to(&key)?;
+    // A command that needs a team is answered with a question, never a guess.
+    let (key, outcome) = dm_slash(&w, ALICE, "1300000000000000502", "mute").await?;
+    assert_eq!(outcome, Outcome::Asked);
+    let question = w.answer_to(&key)?;
+    assert_eq!(question.body["type"], json!(4));
+    assert_eq!(question.body["data"]["flags"], json!(64));
+    let menu = &question.body["data"]["components"][0]["components"][0];
+    assert_eq!(menu["type"], json!(3), "a select menu: {question:?}");
+    let offered: Vec<(&str, &str)> = menu["options"]
+        .as_array()
+        .context("options")?
+        .iter()
+        .map(|o| {
+            (
+                o["label"].as_str().unwrap_or(""),
+                o["value"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(offered, [("Community", GUILD), ("Second Server", GUILD2)]);
+    assert_eq!(muted_in(&w, GUILD, ALICE).await?, Some(false));
+    assert_eq!(
+        muted_in(&w, GUILD2, ALICE).await?,
+        Some(false),
+        "nothing done yet"
+    );
+    // She chooses the second server: the command runs there, answered through the choice.
+    let custom_id = menu["custom_id"].as_str().context("custom_id")?.to_string();
+    let choice = w.next_id();
+    let dm = Place::Dm {
+        channel: "1300000000000000502".into(),
+    };
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::select(&choice, ALICE, &dm, &custom_id, &[GUILD2]),
+    );
+    assert_eq!(w.outcome(&choice).await?, Outcome::Applied);
+    w.deliver().await?;
+    assert_eq!(muted_in(&w, GUILD2, ALICE).await?, Some(true));
+    assert_eq!(muted_in(&w, GUILD, ALICE).await?, Some(false));
+    assert!(answer_text(&w.answer_to(&choice)?).contains("Muted"));
+    // The same menu twice does nothing twice.
+    let again = w.next_id();
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::select(&again, ALICE, &dm, &custom_id, &[GUILD]),
+    );
+    assert_eq!(w.outcome(&again).await?, Outcome::Ignored);
+    assert_eq!(muted_in(&w, GUILD, ALICE).await?, Some(false));
+    assert!(answer_text(&w.answer_to(&again)?).contains("no longer open"));
+    // Memberships are read once and kept: 404 means not a member.
+    let mut reads: Vec<(String, u16)> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/members/"))
+        .map(|r| (r.path, r.status))
+        .collect();
+    reads.sort();
+    assert_eq!(
+        reads,
+        [
+            (format!("/guilds/{GUILD}/members/{ALICE}"), 200),
+            (format!("/guilds/{GUILD}/members/{IVY}"), 404),
+            (format!("/guilds/{GUILD2}/members/{ALICE}"), 200),
+            (format!("/guilds/{GUILD2}/members/{IVY}"), 200),
+        ]
+    );
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    w.stop().await
+}
+
+/// A community server: 5,000 members, the team nudges by one `role_post` in the share channel. Most hold the
+/// opt-in role already (given by hand), some join and some leave with `/amplify`; one post pings the role's
+/// holders as they are then, and nobody gets a nudge DM.
+async fn a_community_of_5000_gets_one_role_post_and_no_nudge_dm(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let w = World::start_with(store, SLOW_DEFER, "nudge = \"role_post\"\n").await?;
+    w.fake.allow_role_pings(OPT_IN);
+    let community: Vec<String> = (0..5000u64)
+        .map(|i| (120_000_000_000_000_000 + i).to_string())
+        .collect();
+    let ids: Vec<&str> = community.iter().map(String::as_str).collect();
+    w.fake.add_members(GUILD, &ids);
+    for id in &ids[..4950] {
+        w.fake.set_member_roles(GUILD, id, &[OPT_IN]);
+    }
+    // 25 join with /amplify join; 10 who held the role leave with /amplify leave.
+    let (joiners, leavers) = (&ids[4950..4975], &ids[..10]);
+    for (people, sub) in [(joiners, "join"), (leavers, "leave")] {
+        for id in people {
+            let (_, outcome) = w.slash(id, sub, None).await?;
+            assert_eq!(outcome, Outcome::Applied, "{sub} by {id}");
+        }
+    }
+    w.deliver().await?;
+    for id in joiners {
+        assert_eq!(w.fake.member_roles(GUILD, id), [OPT_IN], "{id} joined");
+    }
+    for id in leavers {
+        assert!(w.fake.member_roles(GUILD, id).is_empty(), "{id} left");
+    }
+    let holders = w.fake.holders(GUILD, OPT_IN);
+    assert_eq!(holders, 4950 - 10 + 25);
+    // The week: Alice answers, Carol approves, Alice pastes the link of her own post.
+    w.prompt_leaders().await?;
+    w.say(ALICE, "Our community answered 400 questions this week.")
+        .await?;
+    w.deliver().await?;
+    w.click_in_dm(ALICE, "Submit for review").await?;
+    w.click_in_dm(CAROL, "Approve").await?;
+    w.say(
+        ALICE,
+        "https://www.linkedin.com/posts/alice_community-activity-7265000000000000001-AbCd",
+    )
+    .await?;
+    w.tick_and_deliver().await?;
+    // A day goes by: reminders would come now, nudges too; none do.
+    w.advance(chrono::Duration::days(1)).await?;
+    let channel = w.fake.messages_in(SHARE);
+    assert_eq!(channel.len(), 1, "one post: {channel:?}");
+    let post = &channel[0];
+    assert!(
+        post["content"]
+            .as_str()
+            .is_some_and(|c| c.contains(&format!("<@&{OPT_IN}>"))),
+        "{post}"
+    );
+    assert_eq!(post["allowed_mentions"]["roles"], json!([OPT_IN]));
+    assert_eq!(post["allowed_mentions"]["parse"], json!([]));
+    // Discord pings the role's holders as they are: those who left are not pinged, those who joined are.
+    assert_eq!(
+        w.fake.role_pings(),
+        [(SHARE.to_string(), OPT_IN.to_string(), holders)]
+    );
+    // Nobody was nudged by DM: no DM to any member of the community or of the team's members.
+    assert!(
+        ids.iter().all(|id| w.fake.dm_channel_of(id).is_none()),
+        "a community member got a DM"
+    );
+    for teammate in [DAN, ERIN, FRANK, BOB, CAROL] {
+        let nudged = w
+            .fake
+            .dm_channel_of(teammate)
+            .map(|c| w.fake.messages_in(&c))
+            .unwrap_or_default()
+            .iter()
+            .any(|m| m.to_string().contains("amplify it"));
+        assert!(!nudged, "{teammate} was nudged by DM");
+    }
+    assert_eq!(w.fake.violations(), Vec::<String>::new());
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(30), "took {took:?}");
     w.stop().await
 }

@@ -9,7 +9,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
-use support::fake_discord::{FakeDiscord, APPLICATION_ID};
+use support::fake_discord::{bits, FakeDiscord, FakeRole, APPLICATION_ID, BOT_ID, BOT_ROLE};
 use support::fake_slack::{FakeSlack, APP_TOKEN, BOT_TOKEN, TEAM};
 
 const DISCORD_TOKEN: &str = "discord-fake-bot-token";
@@ -17,6 +17,8 @@ const GUILD: &str = "1100000000000000001";
 const DISCORD_CHANNEL: &str = "1100000000000000021";
 const DISCORD_LEADER: &str = "1100000000000000011";
 const DISCORD_APPROVER: &str = "1100000000000000012";
+/// The Discord team's opt-in role (`nudge = "role_post"`).
+const OPT_IN_ROLE: &str = "1100000000000000031";
 
 type Case = fn() -> Result<(), Failed>;
 
@@ -45,6 +47,42 @@ fn main() {
             discord_share_channel_not_visible,
         ),
         ("discord_command_not_registered", command_not_registered),
+        (
+            "discord_bot_cannot_send_in_share_channel",
+            discord_bot_cannot_send_in_share_channel,
+        ),
+        (
+            "discord_bot_lacks_embed_links",
+            discord_bot_lacks_embed_links,
+        ),
+        (
+            "discord_bot_cannot_view_share_channel",
+            discord_bot_cannot_view_share_channel,
+        ),
+        (
+            "discord_role_overwrite_allows_what_everyone_is_denied",
+            discord_role_overwrite_allows_what_everyone_is_denied,
+        ),
+        (
+            "discord_opt_in_role_cannot_be_pinged",
+            discord_opt_in_role_cannot_be_pinged,
+        ),
+        (
+            "discord_mention_everyone_in_the_channel_pings_the_role",
+            discord_mention_everyone_in_the_channel_pings_the_role,
+        ),
+        (
+            "discord_opt_in_role_not_in_server",
+            discord_opt_in_role_not_in_server,
+        ),
+        (
+            "discord_bot_cannot_manage_roles",
+            discord_bot_cannot_manage_roles,
+        ),
+        (
+            "discord_opt_in_role_above_the_bots",
+            discord_opt_in_role_above_the_bots,
+        ),
         ("database_not_migrated", database_not_migrated),
         ("clock_skew", clock_skew),
     ];
@@ -79,6 +117,10 @@ struct Setup {
     discord_application: &'static str,
     discord_channel: &'static str,
     bot_in_server: bool,
+    /// The opt-in role the Discord team (`nudge = "role_post"`) names.
+    opt_in_role: &'static str,
+    /// Changes the healthy server (roles, overwrites) before doctor runs.
+    discord_server: fn(&FakeDiscord),
     register_commands: bool,
     migrate: bool,
     slack_clock_skew: chrono::Duration,
@@ -96,6 +138,8 @@ impl Default for Setup {
             discord_application: APPLICATION_ID,
             discord_channel: DISCORD_CHANNEL,
             bot_in_server: true,
+            opt_in_role: OPT_IN_ROLE,
+            discord_server: |_| {},
             register_commands: true,
             migrate: true,
             slack_clock_skew: chrono::Duration::zero(),
@@ -134,6 +178,29 @@ impl Rig {
                     &[(DISCORD_CHANNEL, "amplify")],
                     &[DISCORD_LEADER, DISCORD_APPROVER],
                 );
+                // As a server is set up for Amplifier: the bot's role (the invite's permissions) above the
+                // mentionable opt-in role.
+                discord.set_role(
+                    GUILD,
+                    FakeRole {
+                        id: BOT_ROLE.into(),
+                        name: "Amplifier".into(),
+                        permissions: bits::INVITE,
+                        position: 2,
+                        mentionable: false,
+                    },
+                );
+                discord.set_role(
+                    GUILD,
+                    FakeRole {
+                        id: OPT_IN_ROLE.into(),
+                        name: "Amplifiers".into(),
+                        permissions: 0,
+                        position: 1,
+                        mentionable: true,
+                    },
+                );
+                (setup.discord_server)(&discord);
             }
             if setup.register_commands {
                 let rest = amplifier::discord::rest::Rest::new(&discord.base_url, DISCORD_TOKEN)
@@ -183,7 +250,10 @@ leaders = ["{DISCORD_LEADER}"]
 approvers = ["{discord_member}"]
 share_channel = "{discord_channel}"
 time_zone = "Europe/Berlin"
+nudge = "role_post"
+opt_in_role = "{opt_in_role}"
 "#,
+            opt_in_role = setup.opt_in_role,
             slack_bot = setup.slack_bot_token,
             slack_app = setup.slack_app_token,
             slack_api = slack.api_url,
@@ -322,6 +392,9 @@ fn healthy() -> Result<(), Failed> {
         "✓ discord: team Community: the bot is in server Community",
         "✓ discord: team Community: the commands are registered as in bots/discord/commands.json",
         "✓ discord: team Community: the bot sees the share channel #amplify",
+        "✓ discord: team Community: the bot may view, send and embed links in the share channel #amplify (1100000000000000021)",
+        "✓ discord: team Community: the weekly post can ping the opt-in role @Amplifiers",
+        "✓ discord: team Community: /amplify join and leave can give and take the opt-in role @Amplifiers",
         "✓ discord: team Community: all 2 configured people are members of the server",
         "✓ clock: within ",
     ] {
@@ -494,7 +567,7 @@ fn discord_bot_not_in_server() -> Result<(), Failed> {
     assert_only_failures(code, &report, &[line]);
     assert!(
         fix_of(&report, line).contains(
-            "https://discord.com/oauth2/authorize?client_id=1200000000000000001&scope=bot+applications.commands&permissions=19456"
+            "https://discord.com/oauth2/authorize?client_id=1200000000000000001&scope=bot+applications.commands&permissions=268454912"
         ),
         "{report}"
     );
@@ -523,9 +596,237 @@ fn command_not_registered() -> Result<(), Failed> {
     })?;
     let (code, report) = rig.doctor()?;
     let line =
-        "✗ discord: team Community: the commands amplify, Draft an insight are not registered";
+        "✗ discord: team Community: the commands amplify, amplify-team, Draft an insight are not registered";
     assert_only_failures(code, &report, &[line]);
     assert!(fix_of(&report, line).contains("amplifier run"), "{report}");
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+/// A healthy report: exit 0, nothing to fix.
+fn assert_healthy(code: Option<i32>, report: &str) {
+    assert_eq!(code, Some(0), "{report}");
+    assert!(failures(report).is_empty(), "{report}");
+    assert!(report.contains("checks passed: nothing to fix"), "{report}");
+}
+
+const SHARE_LINE: &str =
+    "✗ discord: team Community: in the share channel #amplify (1100000000000000021) the bot lacks";
+
+fn discord_bot_cannot_send_in_share_channel() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        // The channel denies the bot's role Send Messages: the overwrite wins over the role.
+        discord_server: |d| {
+            d.add_overwrite(GUILD, DISCORD_CHANNEL, BOT_ROLE, 0, 0, bits::SEND_MESSAGES)
+        },
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = format!("{SHARE_LINE} Send Messages");
+    assert_only_failures(code, &report, &[&line]);
+    let fix = fix_of(&report, &line);
+    assert!(
+        fix.contains("allow Send Messages for the bot's role"),
+        "{report}"
+    );
+    assert!(fix.contains("Edit Channel → Permissions"), "{report}");
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_bot_lacks_embed_links() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_server: |d| {
+            d.set_role(
+                GUILD,
+                FakeRole {
+                    id: BOT_ROLE.into(),
+                    name: "Amplifier".into(),
+                    permissions: bits::INVITE & !bits::EMBED_LINKS,
+                    position: 2,
+                    mentionable: false,
+                },
+            )
+        },
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = format!("{SHARE_LINE} Embed Links");
+    assert_only_failures(code, &report, &[&line]);
+    assert!(
+        fix_of(&report, &line).contains("allow Embed Links"),
+        "{report}"
+    );
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_bot_cannot_view_share_channel() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        // An overwrite for the bot itself hides the channel; Discord answers Missing Access.
+        discord_server: |d| {
+            d.add_overwrite(GUILD, DISCORD_CHANNEL, BOT_ID, 1, 0, bits::VIEW_CHANNEL)
+        },
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ discord: team Community: the bot cannot see the share channel 1100000000000000021: it lacks View Channel there";
+    assert_only_failures(code, &report, &[line]);
+    assert!(
+        fix_of(&report, line).contains("allow View Channel"),
+        "{report}"
+    );
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_role_overwrite_allows_what_everyone_is_denied() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_server: |d| {
+            // @everyone may do everything server-wide but is denied in the channel; the bot's role is allowed
+            // there again, and a denial for a role the bot lacks changes nothing.
+            d.set_role(
+                GUILD,
+                FakeRole {
+                    id: GUILD.into(),
+                    name: "@everyone".into(),
+                    permissions: bits::INVITE,
+                    position: 0,
+                    mentionable: false,
+                },
+            );
+            d.add_overwrite(GUILD, DISCORD_CHANNEL, GUILD, 0, 0, bits::INVITE);
+            d.add_overwrite(GUILD, DISCORD_CHANNEL, BOT_ROLE, 0, bits::INVITE, 0);
+            d.add_overwrite(GUILD, DISCORD_CHANNEL, OPT_IN_ROLE, 0, 0, bits::INVITE);
+        },
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    assert_healthy(code, &report);
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn not_mentionable(d: &FakeDiscord) {
+    d.set_role(
+        GUILD,
+        FakeRole {
+            id: OPT_IN_ROLE.into(),
+            name: "Amplifiers".into(),
+            permissions: 0,
+            position: 1,
+            mentionable: false,
+        },
+    );
+}
+
+fn discord_opt_in_role_cannot_be_pinged() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_server: not_mentionable,
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ discord: team Community: the weekly post cannot ping the opt-in role @Amplifiers (1100000000000000031): the role is not mentionable and the bot lacks Mention @everyone, @here, and All Roles in #amplify";
+    assert_only_failures(code, &report, &[line]);
+    let fix = fix_of(&report, line);
+    assert!(
+        fix.contains("Roles → Amplifiers → turn on \"Allow anyone to @mention this role\""),
+        "{report}"
+    );
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_mention_everyone_in_the_channel_pings_the_role() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_server: |d| {
+            not_mentionable(d);
+            d.add_overwrite(
+                GUILD,
+                DISCORD_CHANNEL,
+                BOT_ROLE,
+                0,
+                bits::MENTION_EVERYONE,
+                0,
+            );
+        },
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    assert_healthy(code, &report);
+    assert!(
+        report.contains(
+            "✓ discord: team Community: the weekly post can ping the opt-in role @Amplifiers"
+        ),
+        "{report}"
+    );
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_opt_in_role_not_in_server() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        opt_in_role: "1100000000000000039",
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ discord: team Community: teams[1].opt_in_role names 1100000000000000039, which is not a role of server 1100000000000000001";
+    assert_only_failures(code, &report, &[line]);
+    assert!(fix_of(&report, line).contains("Copy Role ID"), "{report}");
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_bot_cannot_manage_roles() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_server: |d| {
+            d.set_role(
+                GUILD,
+                FakeRole {
+                    id: BOT_ROLE.into(),
+                    name: "Amplifier".into(),
+                    permissions: bits::INVITE & !bits::MANAGE_ROLES,
+                    position: 2,
+                    mentionable: false,
+                },
+            )
+        },
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ discord: team Community: /amplify join cannot give the opt-in role @Amplifiers: the bot lacks Manage Roles in server 1100000000000000001";
+    assert_only_failures(code, &report, &[line]);
+    assert!(
+        fix_of(&report, line).contains("Roles → Amplifier (the bot's role), turn on Manage Roles"),
+        "{report}"
+    );
+    rig.no_violations_but_wrong_tokens();
+    Ok(())
+}
+
+fn discord_opt_in_role_above_the_bots() -> Result<(), Failed> {
+    let rig = Rig::start(Setup {
+        discord_server: |d| {
+            d.set_role(
+                GUILD,
+                FakeRole {
+                    id: OPT_IN_ROLE.into(),
+                    name: "Amplifiers".into(),
+                    permissions: 0,
+                    position: 3,
+                    mentionable: true,
+                },
+            )
+        },
+        ..Setup::default()
+    })?;
+    let (code, report) = rig.doctor()?;
+    let line = "✗ discord: team Community: /amplify join cannot give the opt-in role @Amplifiers: it is not below the bot's highest role (@Amplifier)";
+    assert_only_failures(code, &report, &[line]);
+    assert!(
+        fix_of(&report, line).contains("drag @Amplifier above @Amplifiers"),
+        "{report}"
+    );
     rig.no_violations_but_wrong_tokens();
     Ok(())
 }

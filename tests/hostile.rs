@@ -257,11 +257,16 @@ fn note_reply(platform: &str, case: &HostileCase, reply: &str) {
 
 /// The expected phrases missing from `reply` (case-insensitive).
 fn missing(case: &HostileCase, reply: &str) -> Vec<String> {
+    missing_spelled(case, reply, |e| e.to_string())
+}
+
+/// The expected phrases, as the platform spells commands (`spell`), missing from `reply`.
+fn missing_spelled(case: &HostileCase, reply: &str, spell: impl Fn(&str) -> String) -> Vec<String> {
     let reply = reply.to_lowercase();
     case.expect
         .iter()
+        .map(|e| spell(e))
         .filter(|e| !reply.contains(&e.to_lowercase()))
-        .cloned()
         .collect()
 }
 
@@ -445,19 +450,36 @@ async fn slack_case(s: &Slack, case: HostileCase, post: Option<i64>) -> anyhow::
 
 /// `/amplify` options as Discord sends them for `text` (the subcommand, then its one string option), or
 /// `None` when Discord's command definitions cannot express it.
-fn discord_options(text: &str) -> Option<Value> {
+/// The command and options Discord would send for `/amplify TEXT` (its registered definitions decide: a word
+/// that is a command of its own, such as the admins' `team`, goes to that command), or `None` when no command
+/// Discord shows can carry the text.
+fn discord_options(text: &str) -> Option<(String, Value)> {
     static DEFS: OnceLock<Value> = OnceLock::new();
     let defs = DEFS.get_or_init(|| {
         serde_json::from_str(amplifier::discord::commands::COMMANDS_JSON).expect("commands.json")
     });
     let text = text.trim_start();
     let (sub, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-    let def = defs[0]["options"]
+    let mut rest = rest.trim();
+    if let Some((command, _)) = amplifier::discord::commands::WORD_COMMANDS
+        .iter()
+        .find(|(_, word)| *word == sub)
+    {
+        let def = defs.as_array()?.iter().find(|c| c["name"] == *command)?;
+        let option = &def["options"][0];
+        let options = if rest.is_empty() {
+            json!([])
+        } else {
+            json!([{"type": 3, "name": option["name"], "value": rest}])
+        };
+        return Some((command.to_string(), options));
+    }
+    let amplify = defs.as_array()?.iter().find(|c| c["name"] == "amplify")?;
+    let def = amplify["options"]
         .as_array()?
         .iter()
         .find(|o| o["name"] == sub)?;
     let option = def["options"].as_array().and_then(|o| o.first());
-    let mut rest = rest.trim();
     if sub == "pause" {
         rest = rest.strip_prefix("until").unwrap_or(rest).trim();
     }
@@ -466,7 +488,10 @@ fn discord_options(text: &str) -> Option<Value> {
         (Some(o), false) => json!([{"type": 3, "name": o["name"], "value": rest}]),
         (None, false) => return None,
     };
-    Some(json!([{"type": 1, "name": sub, "options": options}]))
+    Some((
+        "amplify".to_string(),
+        json!([{"type": 1, "name": sub, "options": options}]),
+    ))
 }
 
 async fn the_corpus_on_discord(store: Arc<dyn Store>) -> anyhow::Result<()> {
@@ -575,12 +600,12 @@ async fn discord_case(w: &World, case: HostileCase, post: Option<i64>) -> anyhow
             payloads::dm_message(&key, &w.dm_channel(actor)?, actor, &text, false),
         ),
         Kind::Command => {
-            let options = discord_options(&text).with_context(|| {
+            let (command, options) = discord_options(&text).with_context(|| {
                 "Discord's /amplify cannot carry this text: mark the case platforms = [\"slack\"]"
             })?;
             dispatch(
                 "INTERACTION_CREATE",
-                payloads::slash(&key, actor, &guild, options),
+                payloads::command(&key, actor, &guild, &command, options),
             )
         }
         Kind::Form => dispatch(
@@ -668,7 +693,10 @@ async fn discord_case(w: &World, case: HostileCase, post: Option<i64>) -> anyhow
         if case.kind == Kind::Command {
             anyhow::ensure!(replies.len() == 1, "{} answers: {reply}", replies.len());
         }
-        let absent = missing(&case, &reply);
+        // Discord spells the admins' words as their own command: `/amplify-team list`.
+        let absent = missing_spelled(&case, &reply, |e| {
+            amplifier::discord::commands::spelled_for_discord(e).into_owned()
+        });
         anyhow::ensure!(
             absent.is_empty(),
             "the answer does not say {absent:?}: {}",

@@ -1,8 +1,11 @@
 //! Discord's part of `amplifier doctor`: the bot token (`GET /users/@me`), the application and the gateway
 //! intents it needs (`GET /applications/@me`), and for each Discord team the bot's membership of the server,
-//! the registered commands against `bots/discord/commands.json`, the share channel and each configured person.
+//! the registered commands against `bots/discord/commands.json`, the share channel, the bot's effective
+//! permissions there (from the server's roles, its own roles and the channel's overwrites) and the opt-in role it
+//! must ping and give (`/amplify join`), and each configured person.
 //! Read-only: it never registers anything.
 
+use super::permissions as perms;
 use super::rest::{Answer, Rest};
 use crate::clock::Clock;
 use crate::config::DiscordConfig;
@@ -146,8 +149,10 @@ pub async fn check(
     out.findings
         .push(intents(app["flags"].as_u64().unwrap_or(0)));
 
+    let bot = me.body["id"].as_str().unwrap_or_default().to_string();
     for team in teams {
-        out.findings.extend(check_team(&rest, &app_id, team).await);
+        out.findings
+            .extend(check_team(&rest, &app_id, &bot, team).await);
     }
     out
 }
@@ -195,23 +200,32 @@ fn intents(flags: u64) -> Finding {
     }
 }
 
-async fn check_team(rest: &Rest, app_id: &str, team: &ConfiguredTeam<'_>) -> Vec<Finding> {
+async fn check_team(
+    rest: &Rest,
+    app_id: &str,
+    bot: &str,
+    team: &ConfiguredTeam<'_>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let t = team.team;
     let key = format!("teams[{}]", team.index);
     let guild = &t.workspace_id;
     let invite = format!(
-        "invite it: https://discord.com/oauth2/authorize?client_id={app_id}&scope=bot+applications.commands&permissions=19456"
+        "invite it: https://discord.com/oauth2/authorize?client_id={app_id}&scope=bot+applications.commands&permissions={}",
+        perms::INVITE
     );
-    match get(rest, &format!("/guilds/{guild}")).await {
-        Ok(answer) if answer.ok() => out.push(Finding::ok(
-            AREA,
-            format!(
-                "team {}: the bot is in server {} ({guild})",
-                t.name,
-                answer.body["name"].as_str().unwrap_or("?")
-            ),
-        )),
+    let guild_body = match get(rest, &format!("/guilds/{guild}")).await {
+        Ok(answer) if answer.ok() => {
+            out.push(Finding::ok(
+                AREA,
+                format!(
+                    "team {}: the bot is in server {} ({guild})",
+                    t.name,
+                    answer.body["name"].as_str().unwrap_or("?")
+                ),
+            ));
+            answer.body
+        }
         Ok(answer) if matches!(answer.status, 403 | 404) => {
             out.push(Finding::fix(
                 AREA,
@@ -237,7 +251,7 @@ async fn check_team(rest: &Rest, app_id: &str, team: &ConfiguredTeam<'_>) -> Vec
             out.push(unreachable(rest.base(), e));
             return out;
         }
-    }
+    };
 
     out.push(
         match get(rest, &format!("/applications/{app_id}/commands")).await {
@@ -258,8 +272,10 @@ async fn check_team(rest: &Rest, app_id: &str, team: &ConfiguredTeam<'_>) -> Vec
     );
 
     let channel = &t.share_channel;
+    let mut channel_body = None;
     out.push(match get(rest, &format!("/channels/{channel}")).await {
         Ok(answer) if answer.ok() && answer.body["guild_id"].as_str() == Some(guild) => {
+            channel_body = Some(answer.body.clone());
             Finding::ok(
                 AREA,
                 format!(
@@ -274,6 +290,21 @@ async fn check_team(rest: &Rest, app_id: &str, team: &ConfiguredTeam<'_>) -> Vec
             format!("team {}: the share channel {channel} is not in server {guild}", t.name),
             format!("set {key}.share_channel to a channel of server {guild} (right-click it → Copy Channel ID)"),
         ),
+        // Discord answers a channel the bot may not view with 403 Missing Access.
+        Ok(answer) if answer.status == 403 => Finding::fix(
+            AREA,
+            format!(
+                "team {}: the bot cannot see the share channel {channel}: it lacks {} there ({})",
+                t.name,
+                perms::name(perms::VIEW_CHANNEL),
+                answer.describe()
+            ),
+            format!(
+                "in Discord, the channel → Edit Channel → Permissions: allow View Channel, Send Messages and Embed \
+                 Links for the bot's role (Amplifier), or remove the overwrite that denies them (check \
+                 {key}.share_channel too: right-click the channel → Copy Channel ID)"
+            ),
+        ),
         Ok(answer) => Finding::fix(
             AREA,
             format!("team {}: the bot cannot see the share channel {channel} ({})", t.name, answer.describe()),
@@ -284,6 +315,10 @@ async fn check_team(rest: &Rest, app_id: &str, team: &ConfiguredTeam<'_>) -> Vec
         ),
         Err(e) => unreachable(rest.base(), e),
     });
+
+    if let Some(channel_body) = &channel_body {
+        out.extend(permissions(rest, team, bot, &guild_body, channel_body).await);
+    }
 
     let people = team.people();
     let before = out.len();
@@ -320,6 +355,196 @@ async fn check_team(rest: &Rest, app_id: &str, team: &ConfiguredTeam<'_>) -> Vec
                 }
             ),
         ));
+    }
+    out
+}
+
+/// The bot's permissions where it works, from the server's roles, the bot member's roles and the share channel's
+/// overwrites: View Channel, Send Messages and Embed Links in the share channel; with `nudge = "role_post"`, a
+/// way to ping the opt-in role; with an opt-in role, Manage Roles and a role above it (for `/amplify join`).
+async fn permissions(
+    rest: &Rest,
+    team: &ConfiguredTeam<'_>,
+    bot: &str,
+    guild_body: &Value,
+    channel_body: &Value,
+) -> Vec<Finding> {
+    let t = team.team;
+    let key = format!("teams[{}]", team.index);
+    let guild = &t.workspace_id;
+    let channel = &t.share_channel;
+    let shown_channel = format!(
+        "#{} ({channel})",
+        channel_body["name"].as_str().unwrap_or("?")
+    );
+    let mut out = Vec::new();
+    let roles = match get(rest, &format!("/guilds/{guild}/roles")).await {
+        Ok(answer) if answer.ok() => answer
+            .body
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(perms::Role::from_json)
+            .collect::<Vec<_>>(),
+        Ok(answer) => {
+            out.push(Finding::fix(
+                AREA,
+                format!(
+                    "team {}: the roles of server {guild} could not be read ({})",
+                    t.name,
+                    answer.describe()
+                ),
+                "run doctor again",
+            ));
+            return out;
+        }
+        Err(e) => {
+            out.push(unreachable(rest.base(), e));
+            return out;
+        }
+    };
+    let member_roles: Vec<String> = match get(rest, &format!("/guilds/{guild}/members/{bot}")).await
+    {
+        Ok(answer) if answer.ok() => answer.body["roles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(str::to_string))
+            .collect(),
+        Ok(answer) => {
+            out.push(Finding::fix(
+                AREA,
+                format!(
+                    "team {}: the bot's own roles in server {guild} could not be read ({})",
+                    t.name,
+                    answer.describe()
+                ),
+                "run doctor again",
+            ));
+            return out;
+        }
+        Err(e) => {
+            out.push(unreachable(rest.base(), e));
+            return out;
+        }
+    };
+    let owner = guild_body["owner_id"].as_str() == Some(bot);
+    let base = perms::base(guild, owner, &roles, &member_roles);
+    let overwrites: Vec<perms::Overwrite> = channel_body["permission_overwrites"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(perms::Overwrite::from_json)
+        .collect();
+    let here = perms::in_channel(guild, base, bot, &member_roles, &overwrites);
+    let lacking = perms::missing(here, perms::SHARE_CHANNEL);
+    out.push(if lacking.is_empty() {
+        Finding::ok(
+            AREA,
+            format!(
+                "team {}: the bot may view, send and embed links in the share channel {shown_channel}",
+                t.name
+            ),
+        )
+    } else {
+        let names: Vec<&str> = lacking.iter().map(|b| perms::name(*b)).collect();
+        Finding::fix(
+            AREA,
+            format!(
+                "team {}: in the share channel {shown_channel} the bot lacks {}",
+                t.name,
+                names.join(", ")
+            ),
+            format!(
+                "in Discord, {shown_channel} → Edit Channel → Permissions: allow {} for the bot's role (Amplifier), \
+                 or remove the overwrite that denies {}; a channel's overwrite wins over the server's roles",
+                names.join(", "),
+                if names.len() == 1 { "it" } else { "them" }
+            ),
+        )
+    });
+
+    let Some(role_id) = &t.opt_in_role else {
+        return out;
+    };
+    let Some(role) = roles.iter().find(|r| &r.id == role_id) else {
+        out.push(Finding::fix(
+            AREA,
+            format!("team {}: {key}.opt_in_role names {role_id}, which is not a role of server {guild}", t.name),
+            format!(
+                "in Server Settings → Roles, right-click the opt-in role → Copy Role ID (Developer Mode on), and put \
+                 that id in {key}.opt_in_role"
+            ),
+        ));
+        return out;
+    };
+    // `/amplify join|leave` give and take the role: Discord needs Manage Roles and the bot's highest role above it.
+    let highest = roles
+        .iter()
+        .filter(|r| member_roles.contains(&r.id))
+        .max_by_key(|r| r.position);
+    out.push(if base & perms::MANAGE_ROLES == 0 {
+        Finding::fix(
+            AREA,
+            format!(
+                "team {}: /amplify join cannot give the opt-in role @{}: the bot lacks {} in server {guild}",
+                t.name,
+                role.name,
+                perms::name(perms::MANAGE_ROLES)
+            ),
+            format!(
+                "in Server Settings → Roles → {} (the bot's role), turn on Manage Roles",
+                highest.map_or("Amplifier", |r| r.name.as_str())
+            ),
+        )
+    } else if highest.is_none_or(|h| h.position <= role.position) {
+        Finding::fix(
+            AREA,
+            format!(
+                "team {}: /amplify join cannot give the opt-in role @{}: it is not below the bot's highest role{}",
+                t.name,
+                role.name,
+                highest.map_or(String::new(), |h| format!(" (@{})", h.name))
+            ),
+            format!(
+                "in Server Settings → Roles, drag {} above @{} (Discord lets a bot manage only roles below its own)",
+                highest.map_or("the bot's role".to_string(), |h| format!("@{}", h.name)),
+                role.name
+            ),
+        )
+    } else {
+        Finding::ok(
+            AREA,
+            format!(
+                "team {}: /amplify join and leave can give and take the opt-in role @{}",
+                t.name, role.name
+            ),
+        )
+    });
+    if t.nudge == crate::config::NudgeMode::RolePost {
+        out.push(if role.mentionable || here & perms::MENTION_EVERYONE != 0 {
+            Finding::ok(
+                AREA,
+                format!("team {}: the weekly post can ping the opt-in role @{}", t.name, role.name),
+            )
+        } else {
+            Finding::fix(
+                AREA,
+                format!(
+                    "team {}: the weekly post cannot ping the opt-in role @{} ({role_id}): the role is not \
+                     mentionable and the bot lacks {} in {shown_channel}",
+                    t.name,
+                    role.name,
+                    perms::name(perms::MENTION_EVERYONE)
+                ),
+                format!(
+                    "in Server Settings → Roles → {} → turn on \"Allow anyone to @mention this role\", or allow the \
+                     bot's role {} in {shown_channel}",
+                    role.name,
+                    perms::name(perms::MENTION_EVERYONE)
+                ),
+            )
+        });
     }
     out
 }
@@ -429,6 +654,15 @@ mod tests {
         changed[0]["description"] = json!("something else");
         let finding = commands("T", &changed);
         assert!(finding.what.contains("differ"), "{}", finding.what);
+        // An admin command Discord shows to everyone is not the one defined.
+        let mut shown = registered.clone();
+        shown[1]["default_member_permissions"] = Value::Null;
+        let finding = commands("T", &shown);
+        assert!(
+            finding.what.contains("differ") && finding.what.contains("amplify-team"),
+            "{}",
+            finding.what
+        );
     }
 
     #[test]

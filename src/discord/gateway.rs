@@ -2,19 +2,25 @@
 //! handler turns DMs, button presses, modal submits, `/amplify` and the "Draft an insight" message command into
 //! neutral chat events for the engine ([`super::inbound`]), registers each interaction so the transport can answer
 //! it, and defers whatever nobody answered in time, so every interaction is answered within Discord's 3 seconds.
+//! `/amplify join|leave` first gives or takes the team's opt-in role ([`super::opt_in`]); when Discord refuses, the
+//! person is told what an admin must fix and the engine records nothing. A DM belongs to the team server the person
+//! is a member of ([`super::attribution`]); a command from someone in several is answered with a server menu.
 
+use super::attribution::{self, Attributed, Attribution};
 use super::inbound::{self, Incoming};
 use super::interactions::{Interaction, Interactions, State};
+use super::opt_in;
+use super::render;
 use super::rest::{Rest, REQUEST_TIMEOUT};
-use crate::chat::Event;
+use crate::chat::{Event, EventKind, Message as ChatMessage};
 use crate::clock::Clock;
 use crate::domain::Platform;
 use crate::engine::{Engine, Handled};
 use serde_json::json;
 use serenity::all::{
-    ApplicationId, Client, ClientBuilder, ConnectionStage, Context, EventHandler, GatewayIntents,
-    HttpBuilder, Interaction as SerenityInteraction, Message, Ready, ResumedEvent, ShardManager,
-    ShardStageUpdateEvent,
+    ApplicationId, Client, ClientBuilder, ComponentInteractionDataKind, ConnectionStage, Context,
+    EventHandler, GatewayIntents, HttpBuilder, Interaction as SerenityInteraction, Message, Ready,
+    ResumedEvent, ShardManager, ShardStageUpdateEvent,
 };
 use std::collections::VecDeque;
 use std::future::Future;
@@ -94,6 +100,12 @@ pub enum Outcome {
     Duplicate,
     /// Not for the engine (the bot's own message, an unknown command, a server the bot has no team in).
     Ignored,
+    /// Answered by the adapter without the engine: Discord refused what the command needs (the opt-in role for
+    /// `/amplify join`), and the person was told what an admin must change. Nothing was recorded.
+    Refused(String),
+    /// A DM command from someone in several teams' servers: they were asked which one (a menu); the command waits
+    /// for the choice, which is an event of its own.
+    Asked,
     Failed(String),
 }
 
@@ -165,6 +177,8 @@ impl DiscordAdapter {
         let rest = Rest::new(&settings.api_base_url, &settings.bot_token)?;
         let (progress_tx, progress) = watch::channel(Progress::default());
         let handler = Handler {
+            application_id: settings.application_id.clone(),
+            attribution: Attribution::default(),
             engine,
             clock,
             interactions,
@@ -223,6 +237,9 @@ fn origin_of(base: &str) -> Result<String, GatewayError> {
 }
 
 struct Handler {
+    application_id: String,
+    /// Memberships, and DM commands waiting for their author to choose a server.
+    attribution: Attribution,
     engine: Arc<Engine>,
     clock: Arc<dyn Clock>,
     interactions: Arc<Interactions>,
@@ -244,43 +261,77 @@ impl Handler {
         });
     }
 
-    /// The workspace (guild) an event belongs to: its guild, or for a DM the Discord team the person is in.
-    async fn workspace_of(
-        &self,
-        guild: Option<&str>,
-        person: &str,
-    ) -> Result<Option<String>, String> {
-        if let Some(guild) = guild {
-            return Ok(Some(guild.to_string()));
-        }
-        let store = self.engine.store();
-        let teams = store.teams().await.map_err(|e| e.to_string())?;
-        let guilds: Vec<String> = teams
-            .into_iter()
-            .filter(|t| t.platform == Platform::Discord)
-            .map(|t| t.workspace_id)
-            .collect();
+    /// Asks which server `incoming` is for: parks it and answers its interaction with a menu of `guilds`.
+    async fn ask_which_server(&self, incoming: Incoming, guilds: Vec<String>) {
+        let mut servers = Vec::new();
         for guild in &guilds {
-            let known = store
-                .person_by_platform_id(Platform::Discord, guild, person)
+            let name = match self
+                .rest
+                .call(reqwest::Method::GET, &format!("/guilds/{guild}"), None)
                 .await
-                .map_err(|e| e.to_string())?;
-            if known.is_some() {
-                return Ok(Some(guild.clone()));
+            {
+                Ok(answer) if answer.ok() => answer.body["name"]
+                    .as_str()
+                    .map_or_else(|| guild.clone(), str::to_string),
+                _ => guild.clone(),
+            };
+            servers.push((guild.clone(), name));
+        }
+        servers.sort_by(|a, b| a.1.cmp(&b.1));
+        let custom_id =
+            self.attribution
+                .park(&incoming.person, &incoming.channel, incoming.kind, guilds);
+        self.answer_alone_with(&incoming.key, attribution::menu(&custom_id, &servers))
+            .await;
+    }
+
+    /// A choice in the server menu: the parked command goes to the engine as an event of the chosen server, keyed
+    /// and answered by the choice's own interaction.
+    async fn on_choice(&self, key: String, person: String, custom_id: &str, values: &[String]) {
+        let chosen = values.first().cloned().unwrap_or_default();
+        match self.attribution.take(custom_id, &person, &chosen) {
+            Some((channel, kind)) => {
+                Box::pin(self.deliver(Incoming {
+                    key,
+                    guild: Some(chosen),
+                    person,
+                    channel,
+                    kind,
+                }))
+                .await
+            }
+            None => {
+                self.answer_alone(
+                    &key,
+                    "That question is no longer open (it was answered, or 15 minutes went by): type the command again.",
+                )
+                .await;
+                self.record(&key, Outcome::Ignored);
             }
         }
-        // Someone no team knows yet: the only server, if there is one (the engine answers strangers).
-        Ok(guilds.first().cloned())
     }
 
     async fn deliver(&self, incoming: Incoming) {
         let key = incoming.key.clone();
+        let interaction = self.interactions.knows(&key);
         let workspace = match self
-            .workspace_of(incoming.guild.as_deref(), &incoming.person)
+            .attribution
+            .attribute(
+                &self.rest,
+                self.engine.store().as_ref(),
+                incoming.guild.as_deref(),
+                &incoming.person,
+                &incoming.kind,
+                interaction,
+            )
             .await
         {
-            Ok(Some(w)) => w,
-            Ok(None) => {
+            Ok(Attributed::Workspace(w)) => w,
+            Ok(Attributed::Choose(guilds)) => {
+                self.ask_which_server(incoming, guilds).await;
+                return self.record(&key, Outcome::Asked);
+            }
+            Ok(Attributed::Nowhere) => {
                 tracing::info!(key, "a Discord event from a server without a team: ignored");
                 return self.record(&key, Outcome::Ignored);
             }
@@ -289,6 +340,14 @@ impl Handler {
                 return self.record(&key, Outcome::Failed(e));
             }
         };
+        if let EventKind::Command { text } = &incoming.kind {
+            if let Some(join) = opt_in::joining(text) {
+                if let Err(refusal) = self.opt_in(&workspace, &incoming.person, join).await {
+                    self.answer_alone(&key, &refusal).await;
+                    return self.record(&key, Outcome::Refused(refusal));
+                }
+            }
+        }
         let event = Event {
             platform: Platform::Discord,
             workspace_id: workspace,
@@ -306,6 +365,64 @@ impl Handler {
             }
         };
         self.record(&key, outcome);
+    }
+
+    /// `/amplify join` (or `leave`): gives the person the opt-in role of each team of the server that has one (or
+    /// takes it) before the engine records it. `Err` is what to tell them; the engine then records nothing.
+    async fn opt_in(&self, guild: &str, person: &str, join: bool) -> Result<(), String> {
+        let roles = opt_in::roles_of(self.engine.store().as_ref(), guild)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot read the opt-in roles");
+                "Something went wrong on my side; nothing changed. Type the command again in a minute.".to_string()
+            })?;
+        for role in roles {
+            opt_in::apply(&self.rest, guild, person, &role, join).await?;
+        }
+        Ok(())
+    }
+
+    /// Answers the interaction `key` with `text` only its author sees (first answer, or a follow-up when it was
+    /// deferred meanwhile), outside the outbox: the engine has nothing to record.
+    async fn answer_alone(&self, key: &str, text: &str) {
+        let mut data =
+            match serde_json::to_value(render::message(&ChatMessage::new(text).say(text))) {
+                Ok(data) => data,
+                Err(e) => return tracing::error!(key, error = %e, "cannot encode an answer"),
+            };
+        data["flags"] = json!(1 << 6);
+        self.answer_alone_with(key, data).await
+    }
+
+    /// Answers the interaction `key` with the message `data`, outside the outbox.
+    async fn answer_alone_with(&self, key: &str, data: serde_json::Value) {
+        let Some((interaction, state)) = self.interactions.claim(key) else {
+            return tracing::warn!(key, "an interaction to answer is unknown or expired");
+        };
+        let (path, body) = match state {
+            State::Fresh => (
+                format!(
+                    "/interactions/{}/{}/callback",
+                    interaction.id, interaction.token
+                ),
+                json!({"type": 4, "data": data}),
+            ),
+            State::Answered => (
+                format!("/webhooks/{}/{}", self.application_id, interaction.token),
+                data,
+            ),
+        };
+        match self
+            .rest
+            .call(reqwest::Method::POST, &path, Some(&body))
+            .await
+        {
+            Ok(answer) if answer.ok() => {}
+            Ok(answer) => {
+                tracing::warn!(key, answer = %answer.describe(), "answering an interaction failed")
+            }
+            Err(e) => tracing::warn!(key, error = %e, "answering an interaction failed"),
+        }
     }
 
     /// Registers the interaction for the transport, then defers it if nothing answered it in time.
@@ -385,6 +502,15 @@ impl EventHandler for Handler {
             return;
         };
         self.register(&key, token);
+        if let SerenityInteraction::Component(c) = &interaction {
+            if let ComponentInteractionDataKind::StringSelect { values } = &c.data.kind {
+                if c.data.custom_id.starts_with(attribution::CHOOSE_PREFIX) {
+                    return self
+                        .on_choice(key, c.user.id.to_string(), &c.data.custom_id, values)
+                        .await;
+                }
+            }
+        }
         match incoming {
             Some(incoming) => self.deliver(incoming).await,
             None => self.record(&key, Outcome::Ignored),

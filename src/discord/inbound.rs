@@ -1,16 +1,13 @@
 //! Gateway payloads (as serenity parsed them) → the parts of a neutral chat event. Pure: which workspace a DM
 //! belongs to is decided by the gateway handler, which can read the store.
 
-use super::commands::{flatten, DRAFT_FROM_MESSAGE};
+use super::commands::{flatten, is_slash_command, DRAFT_FROM_MESSAGE};
 use super::interactions::Interaction;
 use crate::chat::{Action, EventKind};
 use serenity::all::{
     ActionRowComponent, CommandType, ComponentInteractionDataKind,
     Interaction as SerenityInteraction, Message,
 };
-
-/// The name of the slash command.
-pub const SLASH_COMMAND: &str = "amplify";
 
 /// An event for the engine, but for its workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,11 +93,13 @@ pub fn from_interaction(
                 .collect(),
         }),
         SerenityInteraction::Command(c) => match c.data.kind {
-            CommandType::ChatInput if c.data.name == SLASH_COMMAND => serde_json::to_value(&c.data)
-                .ok()
-                .map(|data| EventKind::Command {
-                    text: flatten(&data),
-                }),
+            CommandType::ChatInput if is_slash_command(&c.data.name) => {
+                serde_json::to_value(&c.data)
+                    .ok()
+                    .map(|data| EventKind::Command {
+                        text: flatten(&data),
+                    })
+            }
             CommandType::Message if c.data.name == DRAFT_FROM_MESSAGE => c
                 .data
                 .target_id

@@ -5,6 +5,7 @@
 //! official OpenAPI spec cannot express (2,000 content for bots, 6,000 across embeds, 5 action rows, 1–5 modal
 //! rows), so they live in code and in the fake Discord that checks them.
 
+use super::commands::spelled_for_discord;
 use crate::chat::{Block, Button, ButtonStyle, Inline, Message, Modal};
 use serde::Serialize;
 
@@ -184,8 +185,8 @@ fn inline(parts: &[Inline], users: &mut Vec<String>, roles: &mut Vec<String>) ->
     parts
         .iter()
         .map(|p| match p {
-            Inline::Text(t) => escape(t),
-            Inline::Strong(t) => format!("**{}**", escape(t)),
+            Inline::Text(t) => escape(&spelled_for_discord(t)),
+            Inline::Strong(t) => format!("**{}**", escape(&spelled_for_discord(t))),
             Inline::User(id) => {
                 if is_snowflake(id) {
                     if !users.contains(id) {

@@ -22,6 +22,10 @@ pub mod codes {
     pub const UNKNOWN_INTERACTION: i64 = 10062;
     /// "Interaction has already been acknowledged".
     pub const ALREADY_ACKNOWLEDGED: i64 = 40060;
+    /// "Missing Permissions": the bot lacks a permission, or (for roles) its highest role is not above the role.
+    pub const MISSING_PERMISSIONS: i64 = 50013;
+    /// "Unknown Role".
+    pub const UNKNOWN_ROLE: i64 = 10011;
 }
 
 #[derive(Debug, Clone)]

@@ -98,16 +98,21 @@ pub async fn on_command(
         Command::Join | Command::Leave => {
             let join = matches!(command, Command::Join);
             let mut changed = 0;
+            // A `role_post` team nudges nobody by DM: its post in the share channel mentions the opt-in role.
+            let mut by_role = false;
             for team in store.teams().await? {
                 if team.platform == me.platform && team.workspace_id == me.workspace_id {
                     let done = if join { store.grant_role(team.id, me.id, Role::Member).await? } else { store.revoke_role(team.id, me.id, Role::Member).await? };
                     changed += usize::from(done);
+                    by_role |= done && team_ctx(team)?.settings.nudge == crate::config::NudgeMode::RolePost;
                 }
             }
             turn.reply(match (join, changed) {
                 (true, 0) => "You are already in (or there is no team here yet).".to_string(),
+                (true, _) if by_role => "Welcome aboard: each new post is announced in the share channel with the team's opt-in role. /amplify leave takes you out.".to_string(),
                 (true, _) => "Welcome aboard: you'll get a nudge when a new post is out. /amplify mute pauses them.".to_string(),
-                (false, 0) => "You were not in any team here.".to_string(),
+                // Not listed, yet out all the same (on Discord the adapter took a role they held by hand).
+                (false, 0) => "You're out: you were not listed in any team here. /amplify join brings you in.".to_string(),
                 (false, _) => "You're out: no more nudges. /amplify join brings you back.".to_string(),
             });
         }

@@ -140,7 +140,6 @@ struct Response<'a> {
     blocks: &'a [SlackBlock],
 }
 
-
 impl SlackTransport {
     pub fn new(api: WebApi, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> SlackTransport {
         SlackTransport {

@@ -3,7 +3,9 @@
 //! (write a DM, press a button, submit a form), each waited on through the adapter's progress, never slept on.
 
 use crate::support::fake_discord::gateway::{payloads, Place};
-use crate::support::fake_discord::{FakeDiscord, Recorded, APPLICATION_ID};
+use crate::support::fake_discord::{
+    bits, FakeDiscord, FakeRole, Recorded, APPLICATION_ID, BOT_ROLE,
+};
 use amplifier::clock::{Clock, ManualClock};
 use amplifier::config::Config;
 use amplifier::delivery::{Delivery, DeliveryConfig};
@@ -30,6 +32,10 @@ pub const DAN: &str = "100000000000000005";
 pub const ERIN: &str = "100000000000000006";
 pub const FRANK: &str = "100000000000000007";
 pub const SHARE: &str = "110000000000000001";
+/// Someone in the server whom no team names.
+pub const GRACE: &str = "100000000000000008";
+/// The team's opt-in role, which `/amplify join` gives.
+pub const OPT_IN: &str = "110000000000000009";
 pub const TOKEN: &str = "test-bot-token";
 /// How long any one thing may take before the test fails (never a sleep: a deadline on a condition).
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -59,6 +65,7 @@ members = ["{DAN}", "{ERIN}", "{FRANK}"]
 share_channel = "{SHARE}"
 time_zone = "Europe/Berlin"
 networks = ["linkedin", "x", "bluesky"]
+opt_in_role = "{OPT_IN}"
 "#
     )
 }
@@ -84,8 +91,18 @@ pub struct World {
 impl World {
     /// Syncs the team, starts the fake and connects the adapter; returns once the gateway is ready.
     pub async fn start(store: Arc<dyn Store>, defer_after: Duration) -> anyhow::Result<World> {
+        World::start_with(store, defer_after, "").await
+    }
+
+    /// [`World::start`] with `more` appended to the config (another team, say).
+    pub async fn start_with(
+        store: Arc<dyn Store>,
+        defer_after: Duration,
+        more: &str,
+    ) -> anyhow::Result<World> {
         let start = monday();
-        let config = Config::parse(&config_text()).map_err(anyhow::Error::msg)?;
+        let config =
+            Config::parse(&format!("{}{more}", config_text())).map_err(anyhow::Error::msg)?;
         let problems = amplifier::config::validate(&config, start);
         anyhow::ensure!(problems.is_empty(), "test config: {problems:?}");
         amplifier::teams::sync_config_teams(&*store, &config, start).await?;
@@ -99,6 +116,33 @@ impl World {
         let fake = FakeDiscord::start(clock.clone()).await;
         fake.set_route_limit(1000, chrono::Duration::seconds(1));
         fake.gateway.join_guild(GUILD);
+        // The server as an admin sets it up: the bot's role (the invite's permissions) above the opt-in role.
+        fake.add_guild(
+            GUILD,
+            "Community",
+            &[(SHARE, "amplify")],
+            &[ALICE, BOB, CAROL, DAN, ERIN, FRANK, GRACE],
+        );
+        fake.set_role(
+            GUILD,
+            FakeRole {
+                id: BOT_ROLE.into(),
+                name: "Amplifier".into(),
+                permissions: bits::INVITE,
+                position: 2,
+                mentionable: false,
+            },
+        );
+        fake.set_role(
+            GUILD,
+            FakeRole {
+                id: OPT_IN.into(),
+                name: "Amplifiers".into(),
+                permissions: 0,
+                position: 1,
+                mentionable: true,
+            },
+        );
         let interactions = Arc::new(Interactions::default());
         let rest = Rest::new(&fake.base_url, TOKEN).map_err(anyhow::Error::msg)?;
         let transport = Arc::new(DiscordTransport::new(
@@ -320,6 +364,35 @@ impl World {
             form.custom_id
         );
         self.deliver().await
+    }
+
+    /// `user` types `/amplify TEXT` (one subcommand and, if any, its one option `option`) in the share channel;
+    /// returns the interaction's key and what the adapter made of it.
+    pub async fn slash(
+        &self,
+        user: &str,
+        sub: &str,
+        option: Option<(&str, &str)>,
+    ) -> anyhow::Result<(String, Outcome)> {
+        let key = self.next_id();
+        let options = match option {
+            Some((name, value)) => serde_json::json!([{"type": 3, "name": name, "value": value}]),
+            None => serde_json::json!([]),
+        };
+        self.fake.gateway.dispatch(
+            "INTERACTION_CREATE",
+            payloads::slash(
+                &key,
+                user,
+                &Place::Guild {
+                    guild: GUILD.into(),
+                    channel: SHARE.into(),
+                },
+                serde_json::json!([{"type": 1, "name": sub, "options": options}]),
+            ),
+        );
+        let outcome = self.outcome(&key).await?;
+        Ok((key, outcome))
     }
 
     /// The first answer (callback) to the interaction `key`.

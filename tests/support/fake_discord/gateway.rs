@@ -366,6 +366,14 @@ pub mod payloads {
         d
     }
 
+    /// A choice in a string select menu (component type 3) carrying `custom_id` and the chosen `values`.
+    pub fn select(id: &str, user: &str, at: &Place, custom_id: &str, values: &[&str]) -> Value {
+        let mut d: Value = serde_json::from_str(BUTTON).expect("interaction_create_button.json");
+        place(&mut d, id, user, at);
+        d["data"] = json!({"component_type": 3, "custom_id": custom_id, "values": values});
+        d
+    }
+
     /// A modal submit (type 5) with one text input per `(custom_id, value)`.
     pub fn modal_submit(
         id: &str,
@@ -393,9 +401,15 @@ pub mod payloads {
 
     /// `/amplify` (type 2) with `options` as Discord sends them (subcommands hold their options).
     pub fn slash(id: &str, user: &str, at: &Place, options: Value) -> Value {
+        command(id, user, at, "amplify", options)
+    }
+
+    /// The slash command `name` (type 2, such as the admins' `amplify-team`) with `options` as Discord sends them.
+    pub fn command(id: &str, user: &str, at: &Place, name: &str, options: Value) -> Value {
         let mut d: Value =
             serde_json::from_str(SLASH).expect("interaction_create_slash_subcommand.json");
         place(&mut d, id, user, at);
+        d["data"]["name"] = json!(name);
         d["data"]["options"] = options;
         d["data"]["resolved"] = json!({});
         d

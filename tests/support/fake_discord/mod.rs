@@ -1,8 +1,11 @@
 //! A fake Discord REST API under `/api/v10` on 127.0.0.1:0, for the adapter's tests: it records every request,
 //! checks each body against the official OpenAPI spec and the documented limits the spec cannot express, keeps
 //! Discord's global and per-route rate limits (429 with headers) on an injected clock, dedupes messages by
-//! nonce within a few minutes (as Discord does with `enforce_nonce`), refuses DMs for chosen users (50007), and
-//! fails calls on demand or at random ([`FakeDiscord::set_faults`]).
+//! nonce within a few minutes (as Discord does with `enforce_nonce`), refuses DMs for chosen users (50007), keeps
+//! servers with roles, members' roles and channel overwrites and computes the bot's permissions from them as
+//! Discord documents it (a channel it cannot view is 403 Missing Access, a post without Send Messages 403 Missing
+//! Permissions), gives and takes members' roles only with Manage Roles and below the bot's highest role (403
+//! Missing Permissions otherwise), and fails calls on demand or at random ([`FakeDiscord::set_faults`]).
 
 pub mod gateway;
 pub mod limits;
@@ -21,6 +24,8 @@ use std::sync::{Arc, Mutex};
 
 pub const BOT_ID: &str = "1200000000000000001";
 pub const APPLICATION_ID: &str = "1200000000000000001";
+/// The bot's own role in every fake server (Discord makes one when a bot is invited with permissions).
+pub const BOT_ROLE: &str = "1200000000000000002";
 /// How long a create-message `nonce` (with `enforce_nonce`) dedupes: Discord says "the past few minutes".
 pub const NONCE_WINDOW: Duration = Duration::minutes(5);
 /// How long Discord waits for an interaction's first answer (real time).
@@ -86,16 +91,118 @@ struct State {
     application_flags: u64,
     /// Servers the bot is in.
     guilds: HashMap<String, Guild>,
+    /// Role changes refused with Missing Permissions.
+    role_refusals: u32,
+    /// Roles a message may ping (`allowed_mentions.roles`): the opt-in roles tests name.
+    pingable: Vec<String>,
+    /// Role mentions in server channels: (channel, role, how many members it reached; 0 when Discord would not
+    /// ping it: not mentionable and no Mention Everyone).
+    role_pings: Vec<(String, String, usize)>,
     /// Registered commands by (application, guild; "" for global ones), as Discord answers them.
     commands: HashMap<(String, String), Value>,
 }
 
-/// A server the bot is in: its name, text channels (id → name) and members.
+/// A server the bot is in: its name, text channels (id → name), members, roles, the roles each member holds, and
+/// each channel's permission overwrites.
 #[derive(Debug, Clone, Default)]
 struct Guild {
     name: String,
+    owner: String,
     channels: HashMap<String, String>,
     members: HashSet<String>,
+    /// The `@everyone` role (the server's id) first.
+    roles: Vec<FakeRole>,
+    member_roles: HashMap<String, Vec<String>>,
+    /// Channel id → its overwrites as Discord sends them (`{id, type, allow, deny}`, bit sets as strings).
+    overwrites: HashMap<String, Vec<Value>>,
+}
+
+/// A role of a fake server.
+#[derive(Debug, Clone)]
+pub struct FakeRole {
+    pub id: String,
+    pub name: String,
+    pub permissions: u64,
+    pub position: i64,
+    pub mentionable: bool,
+}
+
+impl FakeRole {
+    fn json(&self) -> Value {
+        json!({"id": self.id, "name": self.name, "permissions": self.permissions.to_string(),
+            "position": self.position, "color": 0, "colors": {"primary_color": 0, "secondary_color": null,
+            "tertiary_color": null}, "hoist": false, "managed": self.id == BOT_ROLE, "mentionable": self.mentionable,
+            "icon": null, "unicode_emoji": null, "flags": 0, "description": null})
+    }
+}
+
+/// Permission bits the fake checks, numbered as Discord documents them (topics/permissions.mdx).
+pub mod bits {
+    pub const ADMINISTRATOR: u64 = 1 << 3;
+    pub const VIEW_CHANNEL: u64 = 1 << 10;
+    pub const SEND_MESSAGES: u64 = 1 << 11;
+    pub const EMBED_LINKS: u64 = 1 << 14;
+    pub const MENTION_EVERYONE: u64 = 1 << 17;
+    pub const MANAGE_ROLES: u64 = 1 << 28;
+    /// What the documented invite link grants the bot's own role.
+    pub const INVITE: u64 = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | MANAGE_ROLES;
+}
+
+impl Guild {
+    /// `member`'s permissions in the server (`channel: None`) or in a channel, computed the way Discord documents
+    /// it: `@everyone` and the member's roles, everything for the owner and administrators, then the channel's
+    /// overwrites for `@everyone`, the member's roles (combined) and the member.
+    fn permissions(&self, guild: &str, member: &str, channel: Option<&str>) -> u64 {
+        if self.owner == member {
+            return u64::MAX;
+        }
+        let held = self.member_roles.get(member).cloned().unwrap_or_default();
+        let mut perms = 0;
+        for role in &self.roles {
+            if role.id == guild || held.contains(&role.id) {
+                perms |= role.permissions;
+            }
+        }
+        if perms & bits::ADMINISTRATOR != 0 {
+            return u64::MAX;
+        }
+        let Some(overwrites) = channel.and_then(|c| self.overwrites.get(c)) else {
+            return perms;
+        };
+        let n = |v: &Value| v.as_str().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        let find = |id: &str, kind: u64| {
+            overwrites
+                .iter()
+                .find(|o| o["id"] == id && o["type"] == kind)
+                .map(|o| (n(&o["allow"]), n(&o["deny"])))
+        };
+        if let Some((allow, deny)) = find(guild, 0) {
+            perms = (perms & !deny) | allow;
+        }
+        let (mut allow, mut deny) = (0, 0);
+        for role in held.iter().filter(|r| *r != guild) {
+            if let Some((a, d)) = find(role, 0) {
+                allow |= a;
+                deny |= d;
+            }
+        }
+        perms = (perms & !deny) | allow;
+        if let Some((allow, deny)) = find(member, 1) {
+            perms = (perms & !deny) | allow;
+        }
+        perms
+    }
+
+    /// The position of the member's highest role (`@everyone` is 0).
+    fn highest(&self, member: &str) -> i64 {
+        let held = self.member_roles.get(member).cloned().unwrap_or_default();
+        self.roles
+            .iter()
+            .filter(|r| held.contains(&r.id))
+            .map(|r| r.position)
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// The running fake; cheap to clone.
@@ -136,6 +243,9 @@ impl FakeDiscord {
             token: None,
             application_flags: 0,
             guilds: HashMap::new(),
+            role_refusals: 0,
+            pingable: Vec::new(),
+            role_pings: Vec::new(),
             commands: HashMap::new(),
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -216,19 +326,132 @@ impl FakeDiscord {
         self.lock().token = Some(token.to_string());
     }
 
-    /// The bot is in server `id` with these text channels (id, name) and members.
+    /// The bot is in server `id` with these text channels (id, name) and members. The server starts as a freshly
+    /// invited bot finds it: `@everyone` with no permissions, the bot's own role ([`BOT_ROLE`], position 1) with
+    /// what the documented invite grants ([`bits::INVITE`]), no overwrites.
     pub fn add_guild(&self, id: &str, name: &str, channels: &[(&str, &str)], members: &[&str]) {
+        let mut members: HashSet<String> = members.iter().map(|m| m.to_string()).collect();
+        members.insert(BOT_ID.to_string());
         self.lock().guilds.insert(
             id.to_string(),
             Guild {
                 name: name.to_string(),
+                owner: "1".to_string(),
                 channels: channels
                     .iter()
                     .map(|(c, n)| (c.to_string(), n.to_string()))
                     .collect(),
-                members: members.iter().map(|m| m.to_string()).collect(),
+                members,
+                roles: vec![
+                    FakeRole {
+                        id: id.to_string(),
+                        name: "@everyone".into(),
+                        permissions: 0,
+                        position: 0,
+                        mentionable: false,
+                    },
+                    FakeRole {
+                        id: BOT_ROLE.to_string(),
+                        name: "Amplifier".into(),
+                        permissions: bits::INVITE,
+                        position: 1,
+                        mentionable: false,
+                    },
+                ],
+                member_roles: HashMap::from([(BOT_ID.to_string(), vec![BOT_ROLE.to_string()])]),
+                overwrites: HashMap::new(),
             },
         );
+    }
+
+    fn with_guild<T>(&self, guild: &str, f: impl FnOnce(&mut Guild) -> T) -> T {
+        let mut state = self.lock();
+        let g = state
+            .guilds
+            .get_mut(guild)
+            .unwrap_or_else(|| panic!("add_guild({guild}) first"));
+        f(g)
+    }
+
+    /// Adds (or replaces) a role of server `guild` (`@everyone` has the server's id; [`BOT_ROLE`] is the bot's).
+    pub fn set_role(&self, guild: &str, role: FakeRole) {
+        self.with_guild(guild, |g| {
+            g.roles.retain(|r| r.id != role.id);
+            g.roles.push(role);
+        });
+    }
+
+    /// The role `id` of server `guild`.
+    pub fn role(&self, guild: &str, id: &str) -> Option<FakeRole> {
+        self.with_guild(guild, |g| g.roles.iter().find(|r| r.id == id).cloned())
+    }
+
+    /// The roles `member` holds in `guild` (a member the fake does not know yet becomes one).
+    pub fn set_member_roles(&self, guild: &str, member: &str, roles: &[&str]) {
+        self.with_guild(guild, |g| {
+            g.members.insert(member.to_string());
+            g.member_roles.insert(
+                member.to_string(),
+                roles.iter().map(|r| r.to_string()).collect(),
+            );
+        });
+    }
+
+    /// The roles `member` holds in `guild` now.
+    pub fn member_roles(&self, guild: &str, member: &str) -> Vec<String> {
+        self.with_guild(guild, |g| {
+            g.member_roles.get(member).cloned().unwrap_or_default()
+        })
+    }
+
+    /// From now on messages may ping `role` (a team's opt-in role); any other role is a violation.
+    pub fn allow_role_pings(&self, role: &str) {
+        self.lock().pingable.push(role.to_string());
+    }
+
+    /// Every role mention posted in a server channel: (channel, role, members it reached).
+    pub fn role_pings(&self) -> Vec<(String, String, usize)> {
+        self.lock().role_pings.clone()
+    }
+
+    /// How many members of `guild` hold `role`.
+    pub fn holders(&self, guild: &str, role: &str) -> usize {
+        self.with_guild(guild, |g| {
+            g.member_roles
+                .values()
+                .filter(|held| held.iter().any(|r| r == role))
+                .count()
+        })
+    }
+
+    /// How many role changes the fake refused with Missing Permissions.
+    pub fn role_refusals(&self) -> u32 {
+        self.lock().role_refusals
+    }
+
+    /// Adds members to `guild` (with no roles).
+    pub fn add_members(&self, guild: &str, members: &[&str]) {
+        self.with_guild(guild, |g| {
+            g.members.extend(members.iter().map(|m| m.to_string()));
+        });
+    }
+
+    /// A permission overwrite on `channel` of `guild`, for a role (`kind` 0; `@everyone` is the server's id) or a
+    /// member (`kind` 1).
+    pub fn add_overwrite(
+        &self,
+        guild: &str,
+        channel: &str,
+        id: &str,
+        kind: u8,
+        allow: u64,
+        deny: u64,
+    ) {
+        self.with_guild(guild, |g| {
+            g.overwrites.entry(channel.to_string()).or_default().push(
+                json!({"id": id, "type": kind, "allow": allow.to_string(), "deny": deny.to_string()}),
+            );
+        });
     }
 
     pub fn refuse_dms(&self, user: &str) {
@@ -494,11 +717,17 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Body>) -> Response {
 
     // The official spec, then the documented limits it cannot express.
     if method != Method::GET {
+        let typed = limits::as_the_spec_types_it(method.as_str(), &path, &body);
         let mut problems = match schema::request_schema(method.as_str(), &path) {
-            Some(schema) => schema::validate(schema, &body),
+            Some(schema) => schema::validate(schema, &typed),
+            // A route without a body (giving a member a role) takes none.
+            None if schema::has_route(method.as_str(), &path) => match &body {
+                Value::Null => Vec::new(),
+                _ => vec![format!("{method} {path} takes no body")],
+            },
             None => vec![format!("{method} {path}: no such route in the spec")],
         };
-        problems.extend(limits::check(method.as_str(), &path, &body));
+        problems.extend(limits::check(method.as_str(), &path, &body, &s.pingable));
         if !problems.is_empty() {
             s.violations.push(format!("{method} {path}: {problems:?}"));
             return reply(
@@ -569,6 +798,19 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
             )
         }
         ("POST", ["channels", channel, "messages"]) => {
+            // In a server's channel the bot needs View Channel and Send Messages, as on Discord.
+            let allowed = s.guilds.iter().find_map(|(id, g)| {
+                g.channels.contains_key(*channel).then(|| {
+                    let perms = g.permissions(id, BOT_ID, Some(channel));
+                    perms & bits::VIEW_CHANNEL != 0 && perms & bits::SEND_MESSAGES != 0
+                })
+            });
+            if allowed == Some(false) {
+                return error(
+                    403,
+                    json!({"message": "Missing Permissions", "code": 50013}),
+                );
+            }
             let recipient = s
                 .dm_channels
                 .iter()
@@ -593,6 +835,39 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
                         s.nonce_dedupes += 1;
                         return (200, s.messages[&id].1.clone());
                     }
+                }
+            }
+            // (A message the nonce deduped above pinged once, when it was created.)
+            // A role mention reaches its holders when the role is mentionable or the bot may mention everyone.
+            let pinged: Vec<String> = body["allowed_mentions"]["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .filter(|r| {
+                    body["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(&format!("<@&{r}>")))
+                })
+                .collect();
+            for role in pinged {
+                let reached = s.guilds.iter().find_map(|(id, g)| {
+                    g.channels.contains_key(*channel).then(|| {
+                        let may = g.roles.iter().any(|r| r.id == role && r.mentionable)
+                            || g.permissions(id, BOT_ID, Some(channel)) & bits::MENTION_EVERYONE
+                                != 0;
+                        if may {
+                            g.member_roles
+                                .values()
+                                .filter(|held| held.contains(&role))
+                                .count()
+                        } else {
+                            0
+                        }
+                    })
+                });
+                if let Some(reached) = reached {
+                    s.role_pings.push((channel.to_string(), role, reached));
                 }
             }
             let id = snowflake(s);
@@ -700,7 +975,15 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
         ("GET", ["guilds", guild]) => match s.guilds.get(*guild) {
             Some(g) => (
                 200,
-                json!({"id": guild, "name": g.name, "icon": null, "owner_id": "1", "roles": [], "features": []}),
+                json!({"id": guild, "name": g.name, "icon": null, "owner_id": g.owner,
+                    "roles": g.roles.iter().map(FakeRole::json).collect::<Vec<_>>(), "features": []}),
+            ),
+            None => error(404, json!({"message": "Unknown Guild", "code": 10004})),
+        },
+        ("GET", ["guilds", guild, "roles"]) => match s.guilds.get(*guild) {
+            Some(g) => (
+                200,
+                Value::Array(g.roles.iter().map(FakeRole::json).collect()),
             ),
             None => error(404, json!({"message": "Unknown Guild", "code": 10004})),
         },
@@ -708,25 +991,64 @@ fn route(s: &mut State, method: &Method, path: &str, body: &Value) -> (u16, Valu
             match s
                 .guilds
                 .iter()
-                .find_map(|(id, g)| g.channels.get(*channel).map(|name| (id, name)))
+                .find_map(|(id, g)| g.channels.get(*channel).map(|name| (id, g, name)))
             {
-                Some((guild, name)) => (
+                // Discord answers a channel the bot cannot view with Missing Access.
+                Some((guild, g, _))
+                    if g.permissions(guild, BOT_ID, Some(channel)) & bits::VIEW_CHANNEL == 0 =>
+                {
+                    error(403, json!({"message": "Missing Access", "code": 50001}))
+                }
+                Some((guild, g, name)) => (
                     200,
                     json!({"id": channel, "type": 0, "guild_id": guild, "name": name, "position": 0,
-                        "permission_overwrites": [], "nsfw": false, "parent_id": null}),
+                        "permission_overwrites": g.overwrites.get(*channel).cloned().unwrap_or_default(),
+                        "nsfw": false, "parent_id": null}),
                 ),
                 None => error(404, json!({"message": "Unknown Channel", "code": 10003})),
             }
         }
         ("GET", ["guilds", guild, "members", member]) => {
             match s.guilds.get(*guild).filter(|g| g.members.contains(*member)) {
-                Some(_) => (
+                Some(g) => (
                     200,
-                    json!({"user": user(member, "member", false), "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                    json!({"user": user(member, "member", *member == BOT_ID),
+                        "roles": g.member_roles.get(*member).cloned().unwrap_or_default(),
+                        "joined_at": "2026-01-01T00:00:00+00:00",
                         "deaf": false, "mute": false, "flags": 0, "pending": false}),
                 ),
                 None => error(404, json!({"message": "Unknown Member", "code": 10007})),
             }
+        }
+        (m @ ("PUT" | "DELETE"), ["guilds", guild, "members", member, "roles", role]) => {
+            let Some(g) = s.guilds.get_mut(*guild) else {
+                return error(404, json!({"message": "Unknown Guild", "code": 10004}));
+            };
+            let Some(target) = g.roles.iter().find(|r| r.id == *role).cloned() else {
+                return error(404, json!({"message": "Unknown Role", "code": 10011}));
+            };
+            if !g.members.contains(*member) {
+                return error(404, json!({"message": "Unknown Member", "code": 10007}));
+            }
+            // Discord: Manage Roles, and only roles below the bot's highest role.
+            let may = g.permissions(guild, BOT_ID, None) & bits::MANAGE_ROLES != 0
+                && g.highest(BOT_ID) > target.position;
+            if !may {
+                s.role_refusals += 1;
+                return error(
+                    403,
+                    json!({"message": "Missing Permissions", "code": 50013}),
+                );
+            }
+            let held = g.member_roles.entry(member.to_string()).or_default();
+            if m == "PUT" {
+                if !held.contains(&target.id) {
+                    held.push(target.id);
+                }
+            } else {
+                held.retain(|r| *r != target.id);
+            }
+            (204, Value::Null)
         }
         _ => error(404, json!({"message": "404: Not Found", "code": 0})),
     }
