@@ -844,6 +844,46 @@ time_zone = "Europe/Berlin"
             (format!("/guilds/{GUILD2}/members/{IVY}"), 200),
         ]
     );
+    // A DM message (nothing to ask a question with) from someone in both servers goes to the one where a
+    // question waits for their answer: her answer becomes a draft in the second team, not the first.
+    let zeta = w.store.team_by_name("Zeta").await?.context("team Zeta")?;
+    let alice_there = w
+        .store
+        .person_by_platform_id(amplifier::domain::Platform::Discord, GUILD2, ALICE)
+        .await?
+        .context("Alice in the second server")?;
+    let now = amplifier::clock::Clock::now(&*w.clock);
+    let round = w.store.open_round(zeta.id, now, now).await?.round_id();
+    w.store.create_ask(round, alice_there.id, None, now).await?;
+    let key = w.next_id();
+    w.fake.gateway.dispatch(
+        "MESSAGE_CREATE",
+        payloads::dm_message(
+            &key,
+            "1300000000000000502",
+            ALICE,
+            "Our onboarding had eleven steps; we cut it to four.",
+            false,
+        ),
+    );
+    assert_eq!(w.outcome(&key).await?, Outcome::Applied);
+    let drafts_in = |guild: &'static str| {
+        let store = w.store.clone();
+        async move {
+            let Some(person) = store
+                .person_by_platform_id(amplifier::domain::Platform::Discord, guild, ALICE)
+                .await?
+            else {
+                return anyhow::Ok(0);
+            };
+            Ok(store.drafts_of(person.id, DraftStatus::ALL).await?.len())
+        }
+    };
+    assert_eq!(
+        (drafts_in(GUILD).await?, drafts_in(GUILD2).await?),
+        (0, 1),
+        "the answer joins the question that waits for it"
+    );
     assert_eq!(w.fake.violations(), Vec::<String>::new());
     w.stop().await
 }

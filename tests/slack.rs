@@ -528,8 +528,19 @@ fn the_manifest_matches_what_the_adapter_handles() {
         "im:history",
         "commands",
         "users:read",
+        "usergroups:read",
+        "usergroups:write",
     ] {
         assert!(scopes.contains(&needed), "{needed}");
+    }
+    // The user-group scopes are the manifest's optional ones: a token without them still starts.
+    let required = amplifier::slack::scopes::required_bot_scopes();
+    for optional in amplifier::slack::scopes::OPTIONAL_BOT_SCOPES {
+        assert!(scopes.contains(optional), "{optional} in the manifest");
+        assert!(
+            !required.iter().any(|s| s == optional),
+            "{optional} not required"
+        );
     }
     let events: Vec<&str> = manifest["settings"]["event_subscriptions"]["bot_events"]
         .as_array()

@@ -1,6 +1,6 @@
 //! Socket Mode against the fake Slack: envelopes become engine events and are acknowledged, a redelivery is
 //! applied once, `disconnect` and dropped sockets reconnect, unacknowledged envelopes are redelivered, and the
-//! modal trigger of an interaction reaches views.open.
+//! modal trigger of an interaction reaches views.open; `/amplify join|leave` keep the opt-in user group in step.
 
 mod support;
 
@@ -373,5 +373,84 @@ async fn an_out_of_office_status_is_seen_the_moment_it_is_set() {
         user_change("U0STRANGER", ":palm_tree:", "", "EvUSER0003"),
     );
     acked(&rig, &id).await;
+    rig.shutdown().await;
+}
+
+/// Waits until `done` holds, or fails after [`WITHIN`].
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + WITHIN;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} within {WITHIN:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_and_leave_keep_the_opt_in_user_group_in_step() {
+    const GROUP: &str = "S0AMPLIFY1";
+    const FRANK: &str = "U0FRANK001";
+    let rig = SlackRig::start_with(
+        Mode::SocketMode,
+        monday(),
+        &format!("nudge = \"role_post\"\nopt_in_role = \"{GROUP}\""),
+    )
+    .await;
+    rig.socket()
+        .wait_for("the first connection", WITHIN, |s| s.live() == 1)
+        .await;
+    rig.fake.add_usergroup(GROUP, &[ALICE]);
+    rig.fake.add_user(FRANK, "frank", "Europe/Berlin");
+
+    let id = rig.socket().push(
+        "slash_commands",
+        command(&rig, FRANK, "join", &rig.fake.new_trigger()),
+    );
+    acked(&rig, &id).await;
+    until("Frank in the opt-in group", || {
+        rig.fake.usergroup(GROUP) == [ALICE, FRANK]
+    })
+    .await;
+    let id = rig.socket().push(
+        "slash_commands",
+        command(&rig, FRANK, "leave", &rig.fake.new_trigger()),
+    );
+    acked(&rig, &id).await;
+    until("Frank out of the opt-in group", || {
+        rig.fake.usergroup(GROUP) == [ALICE]
+    })
+    .await;
+
+    // A workspace that did not grant the optional user-group scopes: the join is recorded, the group stays as
+    // it is, and the member is told what to ask their admin for.
+    let required = amplifier::slack::scopes::required_bot_scopes();
+    rig.fake
+        .set_scopes(&required.iter().map(String::as_str).collect::<Vec<_>>());
+    let id = rig.socket().push(
+        "slash_commands",
+        command(&rig, FRANK, "join", &rig.fake.new_trigger()),
+    );
+    acked(&rig, &id).await;
+    until("Frank told what to ask for", || {
+        rig.fake.calls("chat.postEphemeral").iter().any(|c| {
+            c.args["user"] == FRANK
+                && c.args["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("usergroups:write") && t.contains("reinstall"))
+        })
+    })
+    .await;
+    assert_eq!(rig.fake.usergroup(GROUP), [ALICE]);
+    let frank = rig
+        .store
+        .person_by_platform_id(amplifier::domain::Platform::Slack, TEAM, FRANK)
+        .await
+        .unwrap()
+        .expect("Frank is known");
+    let teams = rig.store.teams_of_person(frank.id).await.unwrap();
+    assert_eq!(teams.len(), 1, "the join itself is recorded: {teams:?}");
+    assert_eq!(rig.fake.violations(), Vec::<String>::new());
     rig.shutdown().await;
 }

@@ -143,13 +143,26 @@ impl Attribution {
             return Ok(Attributed::Choose(member_of));
         }
         // In several servers with nothing to ask with (a DM message), or with no need of a team; or in none (any
-        // more): the first server that knows them, else the first (the engine answers strangers).
+        // more): the one server where a question waits for their answer (a leader answering it by DM), else the
+        // first server that knows them, else the first (the engine answers strangers).
         let candidates = if member_of.is_empty() {
             guilds
         } else {
             member_of
         };
+        let mut asked = Vec::new();
         for guild in &candidates {
+            if asked_in(store, guild, person).await? {
+                asked.push(guild.clone());
+            }
+        }
+        if asked.len() == 1 {
+            return Ok(Attributed::Workspace(asked.remove(0)));
+        }
+        if asked.len() > 1 {
+            tracing::warn!(servers = asked.len(), "a DM from someone with open questions in several servers goes to the first of them");
+        }
+        for guild in asked.iter().chain(&candidates) {
             if known(store, guild, person).await? {
                 return Ok(Attributed::Workspace(guild.clone()));
             }
@@ -210,6 +223,22 @@ async fn known(store: &dyn Store, guild: &str, person: &str) -> Result<bool, Str
         .await
         .map_err(|e| e.to_string())?
         .is_some())
+}
+
+/// Whether the store has an open question for the person in `guild`.
+async fn asked_in(store: &dyn Store, guild: &str, person: &str) -> Result<bool, String> {
+    let Some(found) = store
+        .person_by_platform_id(Platform::Discord, guild, person)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(false);
+    };
+    Ok(!store
+        .open_asks_of(found.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty())
 }
 
 /// Whether the event needs a team to be answered: everything but `help` (the same in every server).

@@ -3,7 +3,6 @@
 //! server agree, and what to tell the member (and so the admin) when Discord refuses.
 
 use super::rest::{codes, Rest};
-use crate::chat::command::{parse, Command};
 use crate::domain::Platform;
 use crate::store::Store;
 use reqwest::Method;
@@ -12,16 +11,7 @@ use std::time::Duration;
 /// The longest 429 worth waiting out before answering: longer, the member is told to try again.
 const LONGEST_WAIT: Duration = Duration::from_secs(5);
 
-/// Whether the command text is `join` (`Some(true)`), `leave` (`Some(false)`), or something else.
-pub fn joining(text: &str) -> Option<bool> {
-    // Neither word reads a date: any day will do.
-    let today = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?;
-    match parse(text, today) {
-        Ok(Command::Join) => Some(true),
-        Ok(Command::Leave) => Some(false),
-        _ => None,
-    }
-}
+pub use crate::chat::command::joining;
 
 /// The opt-in roles of the Discord teams of server `guild`, each once.
 pub async fn roles_of(store: &dyn Store, guild: &str) -> Result<Vec<String>, String> {

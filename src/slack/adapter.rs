@@ -96,14 +96,17 @@ pub async fn connect(
         ),
     ));
     let responses = Arc::new(super::responses::ResponseUrls::new(&url));
-    let receiver = Arc::new(Receiver::new(
-        engine.clone(),
-        people.clone(),
-        clock.clone(),
-        identity.user_id.clone(),
-        wake,
-        responses.clone(),
-    ));
+    let receiver = Arc::new(
+        Receiver::new(
+            engine.clone(),
+            people.clone(),
+            clock.clone(),
+            identity.user_id.clone(),
+            wake,
+            responses.clone(),
+        )
+        .with_api(Arc::new(client(bot_token.expose())?)),
+    );
     let (connected_tx, connected) = tokio::sync::watch::channel(config.app_token.is_none());
     let (socket_mode, http_routes) = match (&config.app_token, &config.signing_secret) {
         (Some(app_token), _) => {

@@ -10,6 +10,7 @@ pub mod escape;
 pub mod http;
 pub mod inbound;
 pub mod members;
+pub mod opt_in;
 pub mod pacing;
 pub mod people;
 pub mod receive;

@@ -4,7 +4,7 @@
 use super::inbound::{
     from_callback, from_command, from_interaction, EventCallback, Interaction, SlashCommand,
 };
-use crate::chat::Event;
+use crate::chat::{Event, EventKind};
 use crate::clock::Clock;
 use crate::engine::{Engine, Handled};
 use std::sync::Arc;
@@ -54,6 +54,8 @@ pub struct Receiver {
     wake: Arc<Notify>,
     /// Where the answers to presses and commands can go without the Web API's tiers.
     responses: Arc<super::responses::ResponseUrls>,
+    /// The bot's Web API client, for keeping opt-in user groups in step with `/amplify join|leave`.
+    api: Option<Arc<super::api::WebApi>>,
 }
 
 impl Receiver {
@@ -72,7 +74,53 @@ impl Receiver {
             bot_user,
             wake,
             responses,
+            api: None,
         }
+    }
+
+    /// Keeps the workspace's opt-in user groups in step with `/amplify join|leave` through `api`.
+    pub fn with_api(mut self, api: Arc<super::api::WebApi>) -> Receiver {
+        self.api = Some(api);
+        self
+    }
+
+    /// After `/amplify join|leave` was applied: the workspace's opt-in user groups follow, in the background
+    /// (the ack does not wait for Slack); a refusal is told to the person, only to them.
+    fn follow_groups(&self, event: &Event, join: bool) {
+        let Some(api) = self.api.clone() else {
+            return;
+        };
+        let store = self.engine.store().clone();
+        let (workspace, person, channel) = (
+            event.workspace_id.clone(),
+            event.person.clone(),
+            event.channel.clone(),
+        );
+        tokio::spawn(async move {
+            let groups = match super::opt_in::groups_of(store.as_ref(), &workspace).await {
+                Ok(groups) => groups,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the teams' opt-in groups");
+                    return;
+                }
+            };
+            for group in groups {
+                let Err(note) = super::opt_in::follow(&api, &group, &person, join).await else {
+                    continue;
+                };
+                tracing::info!(group, "an opt-in user group was not changed");
+                let Some(channel) = &channel else { continue };
+                let told: Result<serde_json::Value, _> = api
+                    .post(
+                        "chat.postEphemeral",
+                        &serde_json::json!({"channel": channel, "user": person, "text": note}),
+                    )
+                    .await;
+                if let Err(e) = told {
+                    tracing::warn!(error = %e, "could not tell a member their opt-in group did not change");
+                }
+            }
+        });
     }
 
     /// The chat event in a payload, if it is one Amplifier acts on.
@@ -117,7 +165,15 @@ impl Receiver {
                 if let Some(url) = payload["response_url"].as_str() {
                     self.responses.insert(&event.key, url, self.clock.now());
                 }
-                self.apply(event).await
+                let joining = match &event.kind {
+                    EventKind::Command { text } => crate::chat::command::joining(text),
+                    _ => None,
+                };
+                let outcome = self.apply(event.clone()).await;
+                if let (Outcome::Applied, Some(join)) = (&outcome, joining) {
+                    self.follow_groups(&event, join);
+                }
+                outcome
             }
             Ok(None) => Outcome::Ignored,
             Err(e) => {

@@ -5,8 +5,21 @@ use std::time::Duration;
 
 const MANIFEST: &str = include_str!("../../bots/slack/manifest.json");
 
-/// The bot scopes the app manifest asks for.
+/// Scopes the manifest asks for that Amplifier can do without: keeping a `role_post` team's opt-in user group
+/// in step with `/amplify join|leave` (user groups need a paid plan; without them the member is told what to ask
+/// for).
+pub const OPTIONAL_BOT_SCOPES: &[&str] = &["usergroups:read", "usergroups:write"];
+
+/// The bot scopes a token must hold: the manifest's, less [`OPTIONAL_BOT_SCOPES`].
 pub fn required_bot_scopes() -> Vec<String> {
+    manifest_bot_scopes()
+        .into_iter()
+        .filter(|s| !OPTIONAL_BOT_SCOPES.contains(&s.as_str()))
+        .collect()
+}
+
+/// Every bot scope the app manifest asks for.
+pub fn manifest_bot_scopes() -> Vec<String> {
     let manifest: serde_json::Value =
         serde_json::from_str(MANIFEST).expect("bots/slack/manifest.json is JSON");
     manifest["oauth_config"]["scopes"]["bot"]

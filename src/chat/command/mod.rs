@@ -216,6 +216,18 @@ fn verb(keyword: &str) -> Option<&'static str> {
     VERBS.iter().copied().find(|v| *v == alias)
 }
 
+/// Whether the command text is `join` (`Some(true)`), `leave` (`Some(false)`), or something else: what an
+/// adapter checks to keep a platform's opt-in role or group in step.
+pub fn joining(text: &str) -> Option<bool> {
+    // Neither word reads a date: any day will do.
+    let today = NaiveDate::from_ymd_opt(2000, 1, 1)?;
+    match parse(text, today) {
+        Ok(Command::Join) => Some(true),
+        Ok(Command::Leave) => Some(false),
+        _ => None,
+    }
+}
+
 /// Reads what someone typed after `/amplify`. `today` is the date in their own zone.
 pub fn parse(text: &str, today: NaiveDate) -> Result<Command, CommandError> {
     let mut words = Words::new(text);

@@ -75,6 +75,8 @@ struct World {
     /// After a 429: the scope is closed until then; a call before it is a violation.
     blocked_until: HashMap<String, DateTime<Utc>>,
     triggers: HashMap<String, DateTime<Utc>>,
+    /// User group id (`S…`) → its members.
+    usergroups: HashMap<String, Vec<String>>,
     /// `response_url` id → (issued at, answers taken).
     response_urls: HashMap<String, (DateTime<Utc>, u8)>,
     /// What `apps.connections.open` hands out.
@@ -156,8 +158,9 @@ impl FakeSlack {
             blocked_until: HashMap::new(),
             triggers: HashMap::new(),
             response_urls: HashMap::new(),
+            usergroups: HashMap::new(),
             socket_url: None,
-            scopes: amplifier::slack::scopes::required_bot_scopes(),
+            scopes: amplifier::slack::scopes::manifest_bot_scopes(),
             bot_absent: Default::default(),
             unlimited: false,
             taps: Vec::new(),
@@ -269,6 +272,19 @@ impl FakeSlack {
         let now = world.clock.now();
         world.response_urls.insert(id.clone(), (now, 0));
         format!("{}/response/{id}", self.api_url.trim_end_matches("/api"))
+    }
+
+    /// A user group (`S…`) with these members.
+    pub fn add_usergroup(&self, id: &str, members: &[&str]) {
+        self.lock().usergroups.insert(
+            id.to_string(),
+            members.iter().map(|m| m.to_string()).collect(),
+        );
+    }
+
+    /// The members of a user group, as `usergroups.users.list` would answer.
+    pub fn usergroup(&self, id: &str) -> Vec<String> {
+        self.lock().usergroups.get(id).cloned().unwrap_or_default()
     }
 
     /// The DM channel of a user (opened if needed), as conversations.open would answer.
@@ -781,6 +797,35 @@ fn respond(
             }
             json!({"view": {"id": "V0HOME0001", "team_id": TEAM, "hash": "1.home", "type": "home",
                 "blocks": view["blocks"]}})
+        }
+        "usergroups.users.list" | "usergroups.users.update" => {
+            let needed = if method.ends_with("list") {
+                "usergroups:read"
+            } else {
+                "usergroups:write"
+            };
+            if !world.scopes.iter().any(|s| s == needed) {
+                return json!({"ok": false, "error": "missing_scope", "needed": needed});
+            }
+            let group = arg(args, "usergroup").to_string();
+            let Some(members) = world.usergroups.get_mut(&group) else {
+                return err("no_such_subteam");
+            };
+            if method.ends_with("update") {
+                let users: Vec<String> = arg(args, "users")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if users.is_empty() {
+                    return err("invalid_users");
+                }
+                *members = users;
+                json!({"usergroup": {"id": group, "users": members}})
+            } else {
+                json!({"users": members})
+            }
         }
         "conversations.members" => {
             let channel = arg(args, "channel").to_string();

@@ -44,7 +44,7 @@ pub struct SlackRig {
     _dir: Option<tempfile::TempDir>,
 }
 
-fn config(mode: Mode, api_url: &str) -> String {
+fn config(mode: Mode, api_url: &str, team_extra: &str) -> String {
     let events = match mode {
         Mode::SocketMode => format!("app_token = \"{APP_TOKEN}\""),
         Mode::Http => format!("signing_secret = \"{SIGNING_SECRET}\""),
@@ -67,30 +67,47 @@ members = ["{DAN}", "{ERIN}"]
 share_channel = "{SHARE_CHANNEL}"
 time_zone = "Europe/Berlin"
 networks = ["linkedin", "x", "bluesky"]
+{team_extra}
 "#
     )
 }
 
 impl SlackRig {
     pub async fn start(mode: Mode, start: DateTime<Utc>) -> SlackRig {
+        Self::start_with(mode, start, "").await
+    }
+
+    /// [`SlackRig::start`] with more keys for the team (TOML lines).
+    pub async fn start_with(mode: Mode, start: DateTime<Utc>, team_extra: &str) -> SlackRig {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("slack.db").display());
         let store = amplifier::store::open(&url).await.unwrap();
         store.migrate().await.unwrap();
-        let mut rig = SlackRig::start_on(mode, start, store).await;
+        let mut rig = SlackRig::start_on_with(mode, start, store, team_extra).await;
         rig._dir = Some(dir);
         rig
     }
 
     /// The rig on a store the caller made and migrated (for suites that run on SQLite and PostgreSQL).
     pub async fn start_on(mode: Mode, start: DateTime<Utc>, store: Arc<dyn Store>) -> SlackRig {
+        Self::start_on_with(mode, start, store, "").await
+    }
+
+    /// [`SlackRig::start_on`] with more keys for the team (TOML lines).
+    pub async fn start_on_with(
+        mode: Mode,
+        start: DateTime<Utc>,
+        store: Arc<dyn Store>,
+        team_extra: &str,
+    ) -> SlackRig {
         let clock = Arc::new(ManualClock::new(start));
         let fake = FakeSlack::start(clock.clone()).await;
         let socket = match mode {
             Mode::SocketMode => Some(fake.socket_mode().await),
             Mode::Http => None,
         };
-        let config = Config::parse(&config(mode, &fake.api_url)).expect("test config parses");
+        let config =
+            Config::parse(&config(mode, &fake.api_url, team_extra)).expect("test config parses");
         amplifier::teams::sync_config_teams(&*store, &config, start)
             .await
             .unwrap();
