@@ -884,6 +884,91 @@ time_zone = "Europe/Berlin"
         (0, 1),
         "the answer joins the question that waits for it"
     );
+    // With questions waiting in both servers, a DM message is never guessed: a menu in the DM asks which.
+    let leadership = w
+        .store
+        .team_by_name("Leadership")
+        .await?
+        .context("team Leadership")?;
+    let alice_here = w
+        .store
+        .person_by_platform_id(amplifier::domain::Platform::Discord, GUILD, ALICE)
+        .await?
+        .context("Alice in the first server")?;
+    let round = w
+        .store
+        .open_round(leadership.id, now, now)
+        .await?
+        .round_id();
+    w.store.create_ask(round, alice_here.id, None, now).await?;
+    // (Her first answer closed the second server's question: a new week asks her there again.)
+    let next_week = now + chrono::Duration::days(7);
+    let round = w
+        .store
+        .open_round(zeta.id, next_week, now)
+        .await?
+        .round_id();
+    let second_ask = w
+        .store
+        .create_ask(round, alice_there.id, None, now)
+        .await?
+        .id();
+    let key = w.next_id();
+    w.fake.gateway.dispatch(
+        "MESSAGE_CREATE",
+        payloads::dm_message(
+            &key,
+            "1300000000000000502",
+            ALICE,
+            "Our support queue halved once we wrote the answers down.",
+            false,
+        ),
+    );
+    assert_eq!(w.outcome(&key).await?, Outcome::Asked);
+    let asked = w
+        .fake
+        .messages_in("1300000000000000502")
+        .into_iter()
+        .rev()
+        .find(|m| m["components"][0]["components"][0]["type"] == json!(3))
+        .with_context(|| format!("a server menu in the DM: {:?}", w.fake.violations()))?;
+    assert!(asked.get("flags").is_none_or(|f| f == &json!(0)), "{asked}");
+    let custom_id = asked["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .context("custom_id")?
+        .to_string();
+    assert_eq!(
+        (drafts_in(GUILD).await?, drafts_in(GUILD2).await?),
+        (0, 1),
+        "nothing done before the choice"
+    );
+    let choice = w.next_id();
+    w.fake.gateway.dispatch(
+        "INTERACTION_CREATE",
+        payloads::select(&choice, ALICE, &dm, &custom_id, &[GUILD]),
+    );
+    assert_eq!(w.outcome(&choice).await?, Outcome::Applied);
+    assert_eq!(
+        (drafts_in(GUILD).await?, drafts_in(GUILD2).await?),
+        (1, 1),
+        "the message went where she chose"
+    );
+    // No question waits any more (she skips the second server's): known in both, a new DM is asked about again.
+    w.store
+        .set_ask_status(second_ask, amplifier::store::AskStatus::Skipped, now)
+        .await?;
+    let key = w.next_id();
+    w.fake.gateway.dispatch(
+        "MESSAGE_CREATE",
+        payloads::dm_message(
+            &key,
+            "1300000000000000502",
+            ALICE,
+            "A thought for a new draft.",
+            false,
+        ),
+    );
+    assert_eq!(w.outcome(&key).await?, Outcome::Asked);
     assert_eq!(w.fake.violations(), Vec::<String>::new());
     w.stop().await
 }

@@ -98,7 +98,9 @@ impl Attribution {
 
     /// The workspace (server) an event belongs to: its server; for a DM the one Discord team server the person is
     /// a member of; for someone in several, [`Attributed::Choose`] when the event needs a team and came as an
-    /// `interaction` (something to answer the question with), else the server where the store knows them.
+    /// `interaction` (something to answer the question with), else the one server where a question waits for
+    /// their answer ([`Attributed::Choose`] when questions wait in several), else the one server where the store
+    /// knows them ([`Attributed::Choose`] when it knows them in several and the event needs a team).
     pub async fn attribute(
         &self,
         rest: &Rest,
@@ -160,12 +162,21 @@ impl Attribution {
             return Ok(Attributed::Workspace(asked.remove(0)));
         }
         if asked.len() > 1 {
-            tracing::warn!(servers = asked.len(), "a DM from someone with open questions in several servers goes to the first of them");
+            // Questions wait in several: which one this answers is theirs to say (a menu in the DM).
+            return Ok(Attributed::Choose(asked));
         }
-        for guild in asked.iter().chain(&candidates) {
+        let mut known_in = Vec::new();
+        for guild in &candidates {
             if known(store, guild, person).await? {
-                return Ok(Attributed::Workspace(guild.clone()));
+                known_in.push(guild.clone());
             }
+        }
+        if known_in.len() > 1 && needs_team(kind) {
+            // Known in several and no question to tell them apart (a new draft by DM, say): theirs to say.
+            return Ok(Attributed::Choose(known_in));
+        }
+        if let Some(first) = known_in.into_iter().next() {
+            return Ok(Attributed::Workspace(first));
         }
         Ok(candidates
             .into_iter()

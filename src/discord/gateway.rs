@@ -278,11 +278,35 @@ impl Handler {
             servers.push((guild.clone(), name));
         }
         servers.sort_by(|a, b| a.1.cmp(&b.1));
+        let answers_interaction = self.interactions.knows(&incoming.key);
+        let channel = incoming.channel.clone();
+        // The DM message's id: the menu is posted once however often the message is redelivered.
+        let nonce: String = incoming.key.chars().take(25).collect();
         let custom_id =
             self.attribution
                 .park(&incoming.person, &incoming.channel, incoming.kind, guilds);
-        self.answer_alone_with(&incoming.key, attribution::menu(&custom_id, &servers))
-            .await;
+        let mut menu = attribution::menu(&custom_id, &servers);
+        if answers_interaction {
+            return self.answer_alone_with(&incoming.key, menu).await;
+        }
+        // A DM message has no interaction to answer: the menu is a message of its own in that DM.
+        if let Some(fields) = menu.as_object_mut() {
+            fields.remove("flags");
+            fields.insert("nonce".into(), nonce.into());
+            fields.insert("enforce_nonce".into(), true.into());
+        }
+        let path = format!("/channels/{channel}/messages");
+        match self
+            .rest
+            .call(reqwest::Method::POST, &path, Some(&menu))
+            .await
+        {
+            Ok(answer) if answer.ok() => {}
+            Ok(answer) => {
+                tracing::warn!(answer = %answer.describe(), "cannot ask which server a DM is for")
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot ask which server a DM is for"),
+        }
     }
 
     /// A choice in the server menu: the parked command goes to the engine as an event of the chosen server, keyed
