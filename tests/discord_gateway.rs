@@ -730,6 +730,16 @@ async fn dm_slash(
     Ok((key, outcome))
 }
 
+/// `user` writes `text` in their DM with the bot (`channel`, one the test names); returns the outcome.
+async fn dm_text(w: &World, user: &str, channel: &str, text: &str) -> anyhow::Result<Outcome> {
+    let key = w.next_id();
+    w.fake.gateway.dispatch(
+        "MESSAGE_CREATE",
+        payloads::dm_message(&key, channel, user, text, false),
+    );
+    w.outcome(&key).await
+}
+
 async fn muted_in(w: &World, guild: &str, user: &str) -> anyhow::Result<Option<bool>> {
     Ok(w.store
         .person_by_platform_id(amplifier::domain::Platform::Discord, guild, user)
@@ -855,18 +865,16 @@ time_zone = "Europe/Berlin"
     let now = amplifier::clock::Clock::now(&*w.clock);
     let round = w.store.open_round(zeta.id, now, now).await?.round_id();
     w.store.create_ask(round, alice_there.id, None, now).await?;
-    let key = w.next_id();
-    w.fake.gateway.dispatch(
-        "MESSAGE_CREATE",
-        payloads::dm_message(
-            &key,
-            "1300000000000000502",
+    assert_eq!(
+        dm_text(
+            &w,
             ALICE,
-            "Our onboarding had eleven steps; we cut it to four.",
-            false,
-        ),
+            "1300000000000000502",
+            "Our onboarding had eleven steps; we cut it to four."
+        )
+        .await?,
+        Outcome::Applied
     );
-    assert_eq!(w.outcome(&key).await?, Outcome::Applied);
     let drafts_in = |guild: &'static str| {
         let store = w.store.clone();
         async move {
@@ -913,18 +921,16 @@ time_zone = "Europe/Berlin"
         .create_ask(round, alice_there.id, None, now)
         .await?
         .id();
-    let key = w.next_id();
-    w.fake.gateway.dispatch(
-        "MESSAGE_CREATE",
-        payloads::dm_message(
-            &key,
-            "1300000000000000502",
+    assert_eq!(
+        dm_text(
+            &w,
             ALICE,
-            "Our support queue halved once we wrote the answers down.",
-            false,
-        ),
+            "1300000000000000502",
+            "Our support queue halved once we wrote the answers down."
+        )
+        .await?,
+        Outcome::Asked
     );
-    assert_eq!(w.outcome(&key).await?, Outcome::Asked);
     let asked = w
         .fake
         .messages_in("1300000000000000502")
@@ -957,18 +963,16 @@ time_zone = "Europe/Berlin"
     w.store
         .set_ask_status(second_ask, amplifier::store::AskStatus::Skipped, now)
         .await?;
-    let key = w.next_id();
-    w.fake.gateway.dispatch(
-        "MESSAGE_CREATE",
-        payloads::dm_message(
-            &key,
-            "1300000000000000502",
+    assert_eq!(
+        dm_text(
+            &w,
             ALICE,
-            "A thought for a new draft.",
-            false,
-        ),
+            "1300000000000000502",
+            "A thought for a new draft."
+        )
+        .await?,
+        Outcome::Asked
     );
-    assert_eq!(w.outcome(&key).await?, Outcome::Asked);
     assert_eq!(w.fake.violations(), Vec::<String>::new());
     w.stop().await
 }
