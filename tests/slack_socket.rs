@@ -423,8 +423,39 @@ async fn join_and_leave_keep_the_opt_in_user_group_in_step() {
     })
     .await;
 
+    // Several join at the same moment: Slack's update replaces the whole list, yet nobody is lost.
+    let crowd: Vec<String> = (1..=6).map(|i| format!("U0CROWD{i:03}")).collect();
+    for user in &crowd {
+        rig.fake.add_user(user, user, "Europe/Berlin");
+    }
+    let pushed: Vec<String> = crowd
+        .iter()
+        .map(|user| {
+            rig.socket().push(
+                "slash_commands",
+                command(&rig, user, "join", &rig.fake.new_trigger()),
+            )
+        })
+        .collect();
+    for id in &pushed {
+        acked(&rig, id).await;
+    }
+    until("the whole crowd in the opt-in group", || {
+        let group = rig.fake.usergroup(GROUP);
+        crowd.iter().all(|u| group.contains(u))
+    })
+    .await;
+    let mut expected: Vec<String> = std::iter::once(ALICE.to_string())
+        .chain(crowd.iter().cloned())
+        .collect();
+    let mut group = rig.fake.usergroup(GROUP);
+    expected.sort();
+    group.sort();
+    assert_eq!(group, expected);
+
     // A workspace that did not grant the optional user-group scopes: the join is recorded, the group stays as
     // it is, and the member is told what to ask their admin for.
+    let before = rig.fake.usergroup(GROUP);
     let required = amplifier::slack::scopes::required_bot_scopes();
     rig.fake
         .set_scopes(&required.iter().map(String::as_str).collect::<Vec<_>>());
@@ -442,7 +473,7 @@ async fn join_and_leave_keep_the_opt_in_user_group_in_step() {
         })
     })
     .await;
-    assert_eq!(rig.fake.usergroup(GROUP), [ALICE]);
+    assert_eq!(rig.fake.usergroup(GROUP), before, "the group is as it was");
     let frank = rig
         .store
         .person_by_platform_id(amplifier::domain::Platform::Slack, TEAM, FRANK)

@@ -56,6 +56,9 @@ pub struct Receiver {
     responses: Arc<super::responses::ResponseUrls>,
     /// The bot's Web API client, for keeping opt-in user groups in step with `/amplify join|leave`.
     api: Option<Arc<super::api::WebApi>>,
+    /// One group change at a time: `usergroups.users.update` replaces the whole list, so two joins at once would
+    /// each write a list without the other.
+    group_changes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Receiver {
@@ -75,6 +78,7 @@ impl Receiver {
             wake,
             responses,
             api: None,
+            group_changes: Arc::default(),
         }
     }
 
@@ -91,12 +95,14 @@ impl Receiver {
             return;
         };
         let store = self.engine.store().clone();
+        let one_at_a_time = self.group_changes.clone();
         let (workspace, person, channel) = (
             event.workspace_id.clone(),
             event.person.clone(),
             event.channel.clone(),
         );
         tokio::spawn(async move {
+            let _turn = one_at_a_time.lock().await;
             let groups = match super::opt_in::groups_of(store.as_ref(), &workspace).await {
                 Ok(groups) => groups,
                 Err(e) => {
