@@ -376,15 +376,17 @@ async fn an_out_of_office_status_is_seen_the_moment_it_is_set() {
     rig.shutdown().await;
 }
 
-/// Waits until `done` holds, or fails after [`WITHIN`].
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + WITHIN;
+/// Waits until `done` holds, looking again after each Web API call the fake answers (what changes its state);
+/// fails after [`WITHIN`].
+async fn until(rig: &SlackRig, what: &str, mut done: impl FnMut() -> bool) {
+    // A call answered before the tap exists has already changed the state `done` reads.
+    let mut calls = rig.fake.tap();
+    let deadline = tokio::time::Instant::now() + WITHIN;
     while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{what} within {WITHIN:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        match tokio::time::timeout_at(deadline, calls.recv()).await {
+            Ok(Some(_)) => {}
+            _ => panic!("{what} within {WITHIN:?}"),
+        }
     }
 }
 
@@ -409,7 +411,7 @@ async fn join_and_leave_keep_the_opt_in_user_group_in_step() {
         command(&rig, FRANK, "join", &rig.fake.new_trigger()),
     );
     acked(&rig, &id).await;
-    until("Frank in the opt-in group", || {
+    until(&rig, "Frank in the opt-in group", || {
         rig.fake.usergroup(GROUP) == [ALICE, FRANK]
     })
     .await;
@@ -418,7 +420,7 @@ async fn join_and_leave_keep_the_opt_in_user_group_in_step() {
         command(&rig, FRANK, "leave", &rig.fake.new_trigger()),
     );
     acked(&rig, &id).await;
-    until("Frank out of the opt-in group", || {
+    until(&rig, "Frank out of the opt-in group", || {
         rig.fake.usergroup(GROUP) == [ALICE]
     })
     .await;
@@ -440,7 +442,7 @@ async fn join_and_leave_keep_the_opt_in_user_group_in_step() {
     for id in &pushed {
         acked(&rig, id).await;
     }
-    until("the whole crowd in the opt-in group", || {
+    until(&rig, "the whole crowd in the opt-in group", || {
         let group = rig.fake.usergroup(GROUP);
         crowd.iter().all(|u| group.contains(u))
     })
@@ -464,7 +466,7 @@ async fn join_and_leave_keep_the_opt_in_user_group_in_step() {
         command(&rig, FRANK, "join", &rig.fake.new_trigger()),
     );
     acked(&rig, &id).await;
-    until("Frank told what to ask for", || {
+    until(&rig, "Frank told what to ask for", || {
         rig.fake.calls("chat.postEphemeral").iter().any(|c| {
             c.args["user"] == FRANK
                 && c.args["text"]

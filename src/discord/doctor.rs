@@ -378,56 +378,33 @@ async fn permissions(
         channel_body["name"].as_str().unwrap_or("?")
     );
     let mut out = Vec::new();
-    let roles = match get(rest, &format!("/guilds/{guild}/roles")).await {
-        Ok(answer) if answer.ok() => answer
-            .body
+    let roles = match read(rest, &format!("/guilds/{guild}/roles"), || {
+        format!("team {}: the roles of server {guild}", t.name)
+    })
+    .await
+    {
+        Ok(body) => body
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(perms::Role::from_json)
             .collect::<Vec<_>>(),
-        Ok(answer) => {
-            out.push(Finding::fix(
-                AREA,
-                format!(
-                    "team {}: the roles of server {guild} could not be read ({})",
-                    t.name,
-                    answer.describe()
-                ),
-                "run doctor again",
-            ));
-            return out;
-        }
-        Err(e) => {
-            out.push(unreachable(rest.base(), e));
-            return out;
-        }
+        Err(finding) => return vec![finding],
     };
-    let member_roles: Vec<String> = match get(rest, &format!("/guilds/{guild}/members/{bot}")).await
-    {
-        Ok(answer) if answer.ok() => answer.body["roles"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.as_str().map(str::to_string))
-            .collect(),
-        Ok(answer) => {
-            out.push(Finding::fix(
-                AREA,
-                format!(
-                    "team {}: the bot's own roles in server {guild} could not be read ({})",
-                    t.name,
-                    answer.describe()
-                ),
-                "run doctor again",
-            ));
-            return out;
-        }
-        Err(e) => {
-            out.push(unreachable(rest.base(), e));
-            return out;
-        }
-    };
+    let member_roles: Vec<String> =
+        match read(rest, &format!("/guilds/{guild}/members/{bot}"), || {
+            format!("team {}: the bot's own roles in server {guild}", t.name)
+        })
+        .await
+        {
+            Ok(body) => body["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect(),
+            Err(finding) => return vec![finding],
+        };
     let owner = guild_body["owner_id"].as_str() == Some(bot);
     let base = perms::base(guild, owner, &roles, &member_roles);
     let overwrites: Vec<perms::Overwrite> = channel_body["permission_overwrites"]
@@ -624,6 +601,19 @@ async fn get(rest: &Rest, path: &str) -> Result<Answer, super::rest::NoAnswer> {
             rest.call(Method::GET, path, None).await
         }
         _ => Ok(answer),
+    }
+}
+
+/// The body of a GET that must succeed; else the finding that says `what` could not be read.
+async fn read(rest: &Rest, path: &str, what: impl FnOnce() -> String) -> Result<Value, Finding> {
+    match get(rest, path).await {
+        Ok(answer) if answer.ok() => Ok(answer.body),
+        Ok(answer) => Err(Finding::fix(
+            AREA,
+            format!("{} could not be read ({})", what(), answer.describe()),
+            "run doctor again",
+        )),
+        Err(e) => Err(unreachable(rest.base(), e)),
     }
 }
 

@@ -20,8 +20,9 @@ pub async fn roles_of(store: &dyn Store, guild: &str) -> Result<Vec<String>, Str
         if team.platform != Platform::Discord || team.workspace_id != guild {
             continue;
         }
-        let settings: crate::config::TeamConfig = serde_json::from_str(&team.settings_json)
-            .map_err(|e| format!("team {}: unreadable settings: {e}", team.name))?;
+        let settings = crate::engine::team_ctx(team)
+            .map_err(|e| e.to_string())?
+            .settings;
         if let Some(role) = settings.opt_in_role {
             if !roles.contains(&role) {
                 roles.push(role);

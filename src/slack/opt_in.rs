@@ -5,8 +5,9 @@
 //! groups); without them the person is told what to ask their Slack admin for.
 
 use super::api::{ApiError, WebApi};
-use crate::config::{NudgeMode, TeamConfig};
+use crate::config::NudgeMode;
 use crate::domain::Platform;
+use crate::engine::{team_ctx, TeamCtx};
 use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +19,7 @@ pub async fn groups_of(store: &dyn Store, workspace: &str) -> Result<Vec<String>
             continue;
         }
         // A team whose settings cannot be read has no group to follow (the engine reports those).
-        let Ok(settings) = serde_json::from_str::<TeamConfig>(&team.settings_json) else {
+        let Ok(TeamCtx { settings, .. }) = team_ctx(team) else {
             continue;
         };
         if settings.nudge != NudgeMode::RolePost {
